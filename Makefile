@@ -1,0 +1,52 @@
+# The README's commands. Everything installs into .venv; nothing global is needed.
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test bench serve install install-test translations migrate demo lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d translations
+
+migrate: install translations
+	$(BIN)/alembic upgrade head
+
+demo: migrate
+	$(BIN)/flask --app wsgi demo
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test: install-test translations lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test translations
+	$(BIN)/python -m bench
+
+serve: install translations
+	$(BIN)/alembic upgrade head
+	PORTAL_ENV=production $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} wsgi:app
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""Blueprints: one module per area, each with its templates/<name>/ folder."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.blueprints import admin, auth, main
+
+    for module in (main, auth, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,54 @@
+"""The front page, each role's home page and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from portal.db import get_session
+from portal.models import Role
+from portal.security import is_safe_redirect
+from portal.services import dashboards
+
+bp = Blueprint("main", __name__)
+
+
+class LanguageForm(FlaskForm):
+    next = HiddenField()
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("main/landing.html")
+    db = get_session()
+    role = current_user.role
+    if role == Role.EMPLOYER:
+        data = dashboards.employer_home(db, current_user.employer_id)
+    elif role == Role.WORKER:
+        data = dashboards.worker_home(db, current_user)
+    elif role == Role.CONSULTANT:
+        data = dashboards.consultant_home(db, current_user)
+    elif role == Role.FINANCE:
+        data = dashboards.finance_home(db)
+    else:
+        data = dashboards.admin_home(db)
+    return render_template(f"main/home_{role.value}.html", **data)
+
+
+@bp.post("/language/<code>")
+def language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["locale"] = code
+    if current_user.is_authenticated:
+        db = get_session()
+        current_user.locale = code
+        db.commit()
+    target = form.next.data or "/"
+    return redirect(target if is_safe_redirect(target) else "/")

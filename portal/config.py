@@ -1,0 +1,76 @@
+"""Configuration: defaults here, overridden by PORTAL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    # "development" (make run), "production" (gunicorn) or "testing".
+    ENV = "development"
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # default: SQLite file in the instance folder
+    REDIS_URL: str | None = None  # set it to run jobs in RQ and keep rate limits in Redis
+    BASE_URL = "http://127.0.0.1:5000"
+
+    MAIL_SENDER = "Småjobportalen <noreply@smajob.local>"
+    SMTP_HOST: str | None = None  # unset: e-mails are written to instance/outbox/
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    INVITE_MAX_AGE_HOURS = 7 * 24
+    RESET_MAX_AGE_HOURS = 1
+    LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    RATELIMIT_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+
+
+def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Load defaults, then PORTAL_* variables, then the test overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("PORTAL")
+    # REDIS_URL is the name every Redis tool knows; PORTAL_REDIS_URL wins when both are set.
+    if not app.config.get("REDIS_URL") and os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+    app.config.update(overrides or {})
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
+    production = app.config["ENV"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    app.config["SESSION_COOKIE_SECURE"] = production
+    app.config["REMEMBER_COOKIE_SECURE"] = production
+    app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
+
+
+def _instance_secret(instance: Path) -> str:
+    """Keep one random development key per checkout so sessions survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

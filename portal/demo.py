@@ -1,0 +1,248 @@
+"""Demo data that tells the real story; loading it twice adds nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.auth import hash_password
+from portal.models import (
+    BillingCadence,
+    Employer,
+    EmployerStatus,
+    JobOrder,
+    OrderStatus,
+    Placement,
+    PlacementStatus,
+    Role,
+    TimeEntry,
+    User,
+    WorkArea,
+    Worker,
+    WorkerStatus,
+)
+from portal.services import settings
+
+PASSWORD = "demo-password"
+
+LOGINS = [
+    ("admin@demo.dk", "admin", "Settings, price list, users"),
+    ("finance@demo.dk", "finance", "Invoicing, payments, payroll"),
+    ("consultant@demo.dk", "consultant", "Orders, matching, placements"),
+    ("employer@demo.dk", "employer", "Frugtlageret Fyn ApS (fruit warehouse)"),
+    ("worker@demo.dk", "worker", "Jørgen Hansen, warehouse helper"),
+]
+
+WORK_AREAS = [
+    # name, English name, bill rate, pay rate (øre per hour)
+    ("Lager", "Warehouse", 18900, 13500),
+    ("Rengøring", "Cleaning", 18500, 13200),
+    ("Køkken og café", "Kitchen and café", 18700, 13400),
+    ("Have og grønne områder", "Gardening", 19200, 13800),
+    ("Service og kontor", "Service and office", 18500, 13200),
+]
+
+EMPLOYERS = [
+    # key, name, cvr, ean, address, postcode, city, contact, invoice e-mail, cadence
+    ("fruit", "Frugtlageret Fyn ApS", "29000018", None, "Havnegade 12", "5000", "Odense C",
+     "Lise Frugt", "faktura@frugtlageret.dk", BillingCadence.MONTHLY),
+    ("cafe", "Café Bønnen I/S", "29000026", None, "Vestergade 3", "5000", "Odense C",
+     "Ali Bønne", "regnskab@cafeboennen.dk", BillingCadence.FORTNIGHTLY),
+    ("kommune", "Odense Kommune, Park og Natur", "29000034", "5798000554504", "Flakhaven 2",
+     "5000", "Odense C", "Karen Park", "park@odense.dk", BillingCadence.MONTHLY),
+]
+
+STAFF = [
+    ("admin@demo.dk", "Anne Admin", Role.ADMIN, "+45 60 00 00 01"),
+    ("finance@demo.dk", "Frederik Finans", Role.FINANCE, "+45 60 00 00 02"),
+    ("consultant@demo.dk", "Mette Madsen", Role.CONSULTANT, "+45 60 00 00 03"),
+    ("consultant2@demo.dk", "Kasper Kjær", Role.CONSULTANT, "+45 60 00 00 04"),
+]
+
+WORKERS = [
+    # payroll no., first, last, e-mail, postcode, areas, min, max, days bitmask, consultant
+    ("1001", "Jørgen", "Hansen", "worker@demo.dk", "5000", ["Lager"], 8, 15, 0b0011111, 0),
+    ("1002", "Sara", "Nielsen", "sara@demo.dk", "5200", ["Lager", "Rengøring"], 5, 12,
+     0b0010101, 0),
+    ("1003", "Ahmed", "Yusuf", "ahmed@demo.dk", "5000", ["Køkken og café"], 6, 10, 0b1111100, 1),
+    ("1004", "Birthe", "Larsen", "birthe@demo.dk", "5220", ["Have og grønne områder"], 10, 15,
+     0b0001111, 1),
+    ("1005", "Mikkel", "Holm", "mikkel@demo.dk", "5230", ["Rengøring", "Service og kontor"], 5,
+     10, 0b0011111, 0),
+    ("1006", "Fatima", "Ali", "fatima@demo.dk", "5000", ["Køkken og café", "Rengøring"], 5, 15,
+     0b0111110, 1),
+]
+
+PLACEMENTS = [
+    # worker payroll no., employer key, work area, title, hours/week, weekdays worked, shift
+    ("1001", "fruit", "Lager", "Lagerhjælp – tomme kasser og pap", 12, (0, 2, 4),
+     (time(8, 0), time(12, 30), 30)),
+    ("1002", "fruit", "Rengøring", "Rengøring af kantine og kontor", 8, (1, 3),
+     (time(14, 0), time(18, 30), 30)),
+    ("1003", "cafe", "Køkken og café", "Opvask og klargøring", 10, (4, 5),
+     (time(10, 0), time(15, 30), 30)),
+    ("1004", "kommune", "Have og grønne områder", "Pleje af bede i byparken", 12, (0, 1, 2),
+     (time(7, 30), time(11, 45), 15)),
+]
+
+
+def load(session: Session, today: date | None = None) -> int:
+    """Create whatever demo rows are missing; return how many were created."""
+    today = today or date.today()
+    created = 0
+    org = settings.get(session)
+    if not org.legal_name:
+        org.legal_name = "Småjob Fyn (foreningen)"
+        org.cvr = "29000042"
+        org.address_line = "Kongensgade 40"
+        org.postcode, org.city = "5000", "Odense C"
+        org.email, org.phone = "kontakt@smajobfyn.dk", "+45 66 00 00 00"
+        org.bank_reg, org.bank_account = "1234", "0012345678"
+        org.iban, org.bic = "DK5912340012345678", "DABADKKK"
+        org.fi_creditor_number = "81234567"
+        created += 1
+
+    areas = {}
+    for name, name_en, bill, pay in WORK_AREAS:
+        area = session.scalar(select(WorkArea).where(WorkArea.name == name))
+        if area is None:
+            area = WorkArea(name=name, name_en=name_en, bill_rate_ore=bill, pay_rate_ore=pay)
+            session.add(area)
+            created += 1
+        areas[name] = area
+
+    password = hash_password(PASSWORD)
+    users = {}
+    for email, name, role, phone in STAFF:
+        users[email], new = _user(session, email, name, role, password, phone=phone)
+        created += new
+
+    employers = {}
+    for key, name, cvr, ean, address, postcode, city, contact, invoice_email, cadence in EMPLOYERS:
+        employer = session.scalar(select(Employer).where(Employer.cvr == cvr))
+        if employer is None:
+            employer = Employer(
+                name=name, cvr=cvr, ean=ean, address_line=address, postcode=postcode, city=city,
+                contact_name=contact, invoice_email=invoice_email, billing_cadence=cadence,
+                status=EmployerStatus.ACTIVE, phone="+45 70 00 00 0%d" % len(employers),
+            )
+            session.add(employer)
+            created += 1
+        employers[key] = employer
+    session.flush()
+    for key, email, name in [
+        ("fruit", "employer@demo.dk", "Lise Frugt"),
+        ("cafe", "cafe@demo.dk", "Ali Bønne"),
+        ("kommune", "kommune@demo.dk", "Karen Park"),
+    ]:
+        _, new = _user(session, email, name, Role.EMPLOYER, password, employer=employers[key])
+        created += new
+
+    consultants = [users["consultant@demo.dk"], users["consultant2@demo.dk"]]
+    workers = {}
+    for payroll, first, last, email, postcode, area_names, low, high, days, c in WORKERS:
+        worker = session.scalar(select(Worker).where(Worker.payroll_number == payroll))
+        if worker is None:
+            user, _ = _user(session, email, f"{first} {last}", Role.WORKER, password)
+            worker = Worker(
+                payroll_number=payroll, first_name=first, last_name=last, email=email,
+                postcode=postcode, hours_min=low, hours_max=high, available_days=days,
+                consultant=consultants[c], user=user, phone="+45 50 00 1%s" % payroll[-3:],
+                work_areas=[areas[a] for a in area_names],
+            )
+            session.add(worker)
+            created += 1
+        workers[payroll] = worker
+    session.flush()
+
+    monday = today - timedelta(days=today.weekday())
+    start = monday - timedelta(weeks=4)
+    for payroll, key, area_name, title, hours, weekdays, shift in PLACEMENTS:
+        worker, employer, area = workers[payroll], employers[key], areas[area_name]
+        placement = session.scalar(
+            select(Placement).where(
+                Placement.worker_id == worker.id, Placement.employer_id == employer.id
+            )
+        )
+        if placement is None:
+            order = JobOrder(
+                employer=employer, work_area=area, title=title, hours_per_week=hours,
+                description=title, address=employer.address_line, postcode=employer.postcode,
+                preferred_days=sum(1 << d for d in weekdays), start_date=start,
+                status=OrderStatus.FILLED, consultant=worker.consultant,
+                order_reference="PO-2026-117" if employer.ean else "",
+                person_reference="Karen Park" if employer.ean else "",
+            )
+            placement = Placement(
+                job_order=order, employer=employer, worker=worker, consultant=worker.consultant,
+                pay_rate_ore=area.pay_rate_ore, bill_rate_ore=area.bill_rate_ore,
+                hours_per_week=hours, start_date=start, status=PlacementStatus.ACTIVE,
+                employer_accepted_at=_at(start - timedelta(days=5)),
+                worker_accepted_at=_at(start - timedelta(days=4)),
+            )
+            session.add_all([order, placement])
+            worker.status = WorkerStatus.PLACED
+            session.flush()
+            created += 1
+            created += _hours(session, placement, start, today, weekdays, shift)
+    return created
+
+
+def _user(session, email, name, role, password_hash, phone="", employer=None):
+    user = session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        return user, 0
+    user = User(
+        email=email, full_name=name, role=role, password_hash=password_hash, phone=phone,
+        employer=employer,
+    )
+    session.add(user)
+    session.flush()
+    return user, 1
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def _hours(session, placement, start, today, weekdays, shift) -> int:
+    """Four weeks of shifts: old weeks approved (one auto-approved), last week waiting for
+    the employer with one disputed shift, this week entered by the employer."""
+    worker_user = placement.worker.user
+    employer_user = placement.employer.users[0] if placement.employer.users else None
+    start_time, end_time, break_minutes = shift
+    minutes = (
+        (end_time.hour * 60 + end_time.minute) - (start_time.hour * 60 + start_time.minute)
+        - break_minutes
+    )
+    count = 0
+    for week in range(5):
+        for weekday in weekdays:
+            day = start + timedelta(weeks=week, days=weekday)
+            if day > today:
+                continue
+            entry = TimeEntry(
+                placement=placement, work_date=day, start_time=start_time, end_time=end_time,
+                break_minutes=break_minutes, minutes=minutes, entered_by_id=worker_user.id,
+                worker_confirmed_at=_at(day, 16), worker_confirmed_by_id=worker_user.id,
+            )
+            if week <= 2:
+                entry.employer_approved_at = _at(day + timedelta(days=2))
+                if week == 2 and weekday == weekdays[-1]:
+                    entry.auto_approved = True  # the employer never answered
+                elif employer_user is not None:
+                    entry.employer_approved_by_id = employer_user.id
+            elif week == 3 and weekday == weekdays[0] and employer_user is not None:
+                entry.disputed_at = _at(day + timedelta(days=1))
+                entry.disputed_by_id = employer_user.id
+                entry.dispute_reason = "Vi lukkede kl. 11 den dag."
+            elif week == 4 and employer_user is not None:
+                entry.entered_by_id = employer_user.id
+                entry.worker_confirmed_at = entry.worker_confirmed_by_id = None
+                entry.employer_approved_at = _at(day, 17)
+                entry.employer_approved_by_id = employer_user.id
+            session.add(entry)
+            count += 1
+    return count

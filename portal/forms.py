@@ -1,0 +1,141 @@
+"""Shared form fields and validators: money in kroner, Danish numbers (CVR, EAN, IBAN)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from stdnum import ean as stdnum_ean
+from stdnum import iban as stdnum_iban
+from stdnum.dk import cvr as stdnum_cvr
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms import Field, StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
+
+from portal.i18n import money_plain
+
+MAX_MONEY_ORE = 100_000_000_00  # 100 million kr.: far above any line, far below overflow
+
+
+def parse_kroner(text: str) -> int:
+    """Parse '1.234,50', '1234,5', '1234.50' or '1234' kroner into exact øre."""
+    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
+    cleaned = re.sub(r"(kr\.?|dkk)$", "", cleaned, flags=re.IGNORECASE)
+    if "," in cleaned:
+        # Danish: dots group thousands, the comma marks the decimals.
+        if not re.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}", cleaned):
+            raise ValueError(text)
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", cleaned):
+        cleaned = cleaned.replace(".", "")  # '1.234' is a thousand-separated whole number
+    elif not re.fullmatch(r"-?\d+(\.\d{1,2})?", cleaned):
+        raise ValueError(text)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as error:
+        raise ValueError(text) from error
+    return int(value.scaleb(2))
+
+
+class MoneyField(Field):
+    """Kroner typed in Danish or English style; `data` is integer øre."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, min_ore: int = 0, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.min_ore = min_ore
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return money_plain(self.data) if self.data is not None else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_kroner(valuelist[0])
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Enter an amount in kroner, e.g. 189,50.")) from error
+        if self.data < self.min_ore or self.data > MAX_MONEY_ORE:
+            raise ValueError(_l("The amount is outside the allowed range."))
+
+
+class CVR:
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                field.data = stdnum_cvr.validate(field.data)
+            except StdnumError as error:
+                raise ValidationError(_l("Not a valid CVR number (8 digits).")) from error
+
+
+class EAN:
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                value = stdnum_ean.validate(field.data)
+            except StdnumError as error:
+                raise ValidationError(_l("Not a valid EAN number (13 digits).")) from error
+            if len(value) != 13:
+                raise ValidationError(_l("Not a valid EAN number (13 digits)."))
+            field.data = value
+
+
+class IBAN:
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                field.data = stdnum_iban.validate(field.data)
+            except StdnumError as error:
+                raise ValidationError(_l("Not a valid IBAN.")) from error
+
+
+class Digits:
+    """Exactly `length` digits (or between min and max)."""
+
+    def __init__(self, minimum: int, maximum: int | None = None, message=None):
+        self.minimum, self.maximum = minimum, maximum or minimum
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data:
+            field.data = field.data.strip().replace(" ", "")
+            if not re.fullmatch(rf"\d{{{self.minimum},{self.maximum}}}", field.data):
+                raise ValidationError(self.message or _l("Enter digits only."))
+
+
+class Postcode(Digits):
+    def __init__(self):
+        super().__init__(4, message=_l("A Danish postcode has 4 digits."))
+
+
+class Stripped(StringField):
+    """A text field whose value arrives trimmed and without control characters."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", self.data).strip()
+
+
+class PercentField(MoneyField):
+    """A percentage with up to two decimals ('25', '10,25'); `data` is basis points."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_kroner(valuelist[0].replace("%", ""))
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Enter a percentage, e.g. 25 or 10,25.")) from error
+        if not 0 <= self.data <= 100_00:
+            raise ValueError(_l("The percentage must be between 0 and 100."))

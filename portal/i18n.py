@@ -1,0 +1,95 @@
+"""Danish and English: locale choice and the Jinja filters for money, dates and hours."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+# Babel locales used for formatting. English keeps Danish number and money conventions
+# (en_DK) because every amount is in Danish kroner.
+FORMAT_LOCALES = {"da": "da_DK", "en": "en_DK"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if request:
+        # Danish is the default; only an explicit English preference changes it.
+        best = request.accept_languages.best_match(languages)
+        if best == "en" and request.accept_languages.quality("da") == 0:
+            return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def format_locale() -> str:
+    return FORMAT_LOCALES.get(str(get_locale() or "da"), "da_DK")
+
+
+def ore_to_decimal(ore: int) -> Decimal:
+    return Decimal(ore).scaleb(-2)
+
+
+def money(ore: int | None) -> str:
+    """1234550 -> '12.345,50 kr.' (Danish kroner, formatted by babel)."""
+    if ore is None:
+        return ""
+    return format_currency(ore_to_decimal(ore), "DKK", locale=format_locale())
+
+
+def money_plain(ore: int | None) -> str:
+    """1234550 -> '12.345,50' (for inputs and tables with the unit in the heading)."""
+    if ore is None:
+        return ""
+    return format_decimal(ore_to_decimal(ore), format="#,##0.00", locale=format_locale())
+
+
+def hours(minutes: int | None) -> str:
+    """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
+    if minutes is None:
+        return ""
+    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
+    return format_decimal(Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=format_locale())
+
+
+def danish_date(value: date | datetime | None) -> str:
+    """2026-11-22 -> '22-11-2026'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(_tz()).date()
+    return format_date(value, "dd-MM-yyyy", locale=format_locale())
+
+
+def danish_datetime(value: datetime | None) -> str:
+    """An aware UTC datetime shown in Copenhagen time: '22-11-2026 14:05'."""
+    if value is None:
+        return ""
+    return format_datetime(value, "dd-MM-yyyy HH:mm", tzinfo=_tz(), locale=format_locale())
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, default_translation_directories="../translations")
+    app.jinja_env.filters.update(
+        money=money,
+        money_plain=money_plain,
+        hours=hours,
+        date=danish_date,
+        datetime=danish_datetime,
+    )
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "da")

@@ -1,0 +1,130 @@
+"""Outgoing e-mail behind one class: SMTP when configured, else .eml files in an outbox."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/pdf"
+
+
+@dataclass
+class Message:
+    to: str
+    subject: str
+    body: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class Mailer:
+    """Send messages over SMTP, or write them to the outbox folder when no host is set."""
+
+    def __init__(
+        self,
+        sender: str,
+        outbox_dir: str,
+        host: str | None = None,
+        port: int = 25,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10,
+    ) -> None:
+        self.sender = sender
+        self.outbox_dir = Path(outbox_dir)
+        self.host, self.port, self.timeout = host, int(port), float(timeout)
+        self.username, self.password, self.starttls = username, password, starttls
+
+    @classmethod
+    def from_config(cls, config) -> Mailer:
+        return cls(
+            sender=config["MAIL_SENDER"],
+            outbox_dir=config["OUTBOX_DIR"],
+            host=config.get("SMTP_HOST"),
+            port=config.get("SMTP_PORT", 25),
+            username=config.get("SMTP_USERNAME"),
+            password=config.get("SMTP_PASSWORD"),
+            starttls=bool(config.get("SMTP_STARTTLS")),
+            timeout=config.get("SMTP_TIMEOUT", 10),
+        )
+
+    def build(self, message: Message) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        email["Message-ID"] = f"<{uuid.uuid4()}@smajob.local>"
+        email.set_content(message.body)
+        for attachment in message.attachments:
+            maintype, subtype = attachment.mimetype.split("/", 1)
+            email.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+            )
+        return email
+
+    def send(self, message: Message) -> None:
+        """Deliver one message; raises on failure so callers can record and retry."""
+        email = self.build(message)
+        if not self.host:
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            path = self.outbox_dir / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+            path.write_bytes(email.as_bytes())
+            log.info("e-mail to %s written to %s", message.to, path)
+            return
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(email)
+
+
+def mailer() -> Mailer:
+    return current_app.extensions["mailer"]
+
+
+def queue(session: Session, message: Message) -> None:
+    """Send the message once the session commits; a rollback drops it."""
+    session.info.setdefault("outgoing_mail", []).append((mailer(), message))
+
+
+def _after_commit(session: Session) -> None:
+    for sender, message in session.info.pop("outgoing_mail", []):
+        try:
+            sender.send(message)
+        except (OSError, smtplib.SMTPException):
+            # The data is committed; an e-mail that failed can be requested again.
+            log.exception("could not send e-mail to %s", message.to)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole unit of work was rolled back
+        session.info.pop("outgoing_mail", None)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["mailer"] = Mailer.from_config(app.config)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -1,0 +1,524 @@
+"""The core schema: typed SQLAlchemy 2 models. Money is integer øre, time integer minutes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC, hand out aware UTC (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+    """Store an enum by its value in a plain string column."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), date: Date(), time: Time(), int: Integer()}
+
+
+class Role(enum.StrEnum):
+    EMPLOYER = "employer"
+    WORKER = "worker"
+    CONSULTANT = "consultant"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = (Role.CONSULTANT, Role.FINANCE, Role.ADMIN)
+
+
+class BillingCadence(enum.StrEnum):
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+
+
+class EmployerStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class OrderStatus(enum.StrEnum):
+    NEW = "new"  # submitted, no consultant yet
+    TAKEN = "taken"  # a consultant owns it and is matching
+    PROPOSED = "proposed"  # at least one worker proposed, waiting for consent
+    FILLED = "filled"  # every head count placed
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+class WorkerStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    PLACED = "placed"
+    PAUSED = "paused"
+    LEFT = "left"
+
+
+class PlacementStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class InvoiceKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+    CREDITED = "credited"
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"
+    BANK = "bank"
+    MANUAL = "manual"
+
+
+class OrganisationSettings(Base):
+    """The intermediary itself; one row (id 1). Legal figures are defaults an admin can change."""
+
+    __tablename__ = "organisation_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    cvr: Mapped[str] = mapped_column(String(8), default="")
+    address_line: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(4), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    bank_reg: Mapped[str] = mapped_column(String(4), default="")
+    bank_account: Mapped[str] = mapped_column(String(10), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    fi_creditor_number: Mapped[str] = mapped_column(String(8), default="")
+    vat_rate_bp: Mapped[int] = mapped_column(default=2500)  # basis points: 2500 = 25 %
+    payment_terms_days: Mapped[int] = mapped_column(default=14)
+    invoice_series: Mapped[str] = mapped_column(String(10), default="F")
+    credit_note_series: Mapped[str] = mapped_column(String(10), default="K")
+    reminder_fee_ore: Mapped[int] = mapped_column(default=10000)  # renteloven § 9 b: max 100 kr
+    late_interest_rate_bp: Mapped[int] = mapped_column(default=1000)  # reference rate + 8 pp
+    compensation_enabled: Mapped[bool] = mapped_column(default=False)
+    compensation_ore: Mapped[int] = mapped_column(default=31000)  # renteloven § 9 a: 310 kr
+    auto_approve_days: Mapped[int] = mapped_column(default=3)
+    rate_adjust_limit_bp: Mapped[int] = mapped_column(default=2000)  # ±20 % off the price list
+    payroll_wage_type: Mapped[str] = mapped_column(String(10), default="1")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case; the unique index is therefore case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    locale: Mapped[str] = mapped_column(String(5), default="da")
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    employer: Mapped[Employer | None] = relationship(back_populates="users")
+
+    __table_args__ = (
+        CheckConstraint("(role = 'employer') = (employer_id IS NOT NULL)", name="employer_link"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class UserToken(Base):
+    """A one-time link (invitation or password reset); only the SHA-256 is stored."""
+
+    __tablename__ = "user_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cvr: Mapped[str] = mapped_column(String(8), index=True)
+    ean: Mapped[str | None] = mapped_column(String(13))
+    address_line: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(4), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    invoice_email: Mapped[str] = mapped_column(String(254), default="")
+    billing_cadence: Mapped[BillingCadence] = mapped_column(
+        enum_column(BillingCadence), default=BillingCadence.MONTHLY
+    )
+    payment_terms_days: Mapped[int | None]  # None: the organisation's default
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[EmployerStatus] = mapped_column(
+        enum_column(EmployerStatus), default=EmployerStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="employer")
+    orders: Mapped[list[JobOrder]] = relationship(back_populates="employer")
+
+
+class WorkArea(Base):
+    """A line of the price list: what the employer pays and the worker earns per hour."""
+
+    __tablename__ = "work_areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    bill_rate_ore: Mapped[int]  # per hour, excl. VAT
+    pay_rate_ore: Mapped[int]  # per hour
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint("bill_rate_ore > 0 AND pay_rate_ore > 0", name="positive_rates"),
+    )
+
+
+worker_work_areas = Table(
+    "worker_work_areas",
+    Base.metadata,
+    Column("worker_id", ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True),
+    Column("work_area_id", ForeignKey("work_areas.id"), primary_key=True),
+)
+
+
+class JobOrder(Base):
+    """The employer's request for help."""
+
+    __tablename__ = "job_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    work_area_id: Mapped[int] = mapped_column(ForeignKey("work_areas.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postcode: Mapped[str] = mapped_column(String(4), default="")
+    hours_per_week: Mapped[int]
+    preferred_days: Mapped[int] = mapped_column(default=0)  # bit 0 = Monday ... bit 6 = Sunday
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    head_count: Mapped[int] = mapped_column(default=1)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.NEW)
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Public bodies (EAN) need these on every invoice (DOMAIN-DK.md § 5).
+    order_reference: Mapped[str] = mapped_column(String(50), default="")
+    person_reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    employer: Mapped[Employer] = relationship(back_populates="orders")
+    work_area: Mapped[WorkArea] = relationship()
+    consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+
+    __table_args__ = (
+        CheckConstraint("hours_per_week BETWEEN 1 AND 37", name="hours_range"),
+        CheckConstraint("head_count >= 1", name="head_count_positive"),
+    )
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    payroll_number: Mapped[str] = mapped_column(String(20), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    postcode: Mapped[str] = mapped_column(String(4), default="")
+    hours_min: Mapped[int] = mapped_column(default=5)
+    hours_max: Mapped[int] = mapped_column(default=15)
+    available_days: Mapped[int] = mapped_column(default=0b0011111)  # bit 0 = Monday
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[WorkerStatus] = mapped_column(
+        enum_column(WorkerStatus), default=WorkerStatus.AVAILABLE
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+    work_areas: Mapped[list[WorkArea]] = relationship(secondary=worker_work_areas)
+
+    __table_args__ = (CheckConstraint("hours_min <= hours_max", name="hours_order"),)
+
+    @property
+    def display_name(self) -> str:
+        """First name and initial: what employers and invoices show."""
+        return f"{self.first_name} {self.last_name[:1]}.".strip()
+
+
+class Placement(Base):
+    """A worker on a job order, with the rates fixed when both sides accepted."""
+
+    __tablename__ = "placements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_order_id: Mapped[int] = mapped_column(ForeignKey("job_orders.id"), index=True)
+    # Copied from the job order so tenancy checks need no join.
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    pay_rate_ore: Mapped[int]
+    bill_rate_ore: Mapped[int]
+    hours_per_week: Mapped[int]
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    status: Mapped[PlacementStatus] = mapped_column(
+        enum_column(PlacementStatus), default=PlacementStatus.PROPOSED
+    )
+    employer_accepted_at: Mapped[datetime | None]
+    employer_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    worker_accepted_at: Mapped[datetime | None]
+    declined_reason: Mapped[str] = mapped_column(Text, default="")
+    end_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    job_order: Mapped[JobOrder] = relationship()
+    employer: Mapped[Employer] = relationship()
+    worker: Mapped[Worker] = relationship()
+    consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+
+    __table_args__ = (
+        CheckConstraint("pay_rate_ore > 0 AND bill_rate_ore > 0", name="positive_rates"),
+    )
+
+
+class TimeEntry(Base):
+    """One shift. Approved only when both the worker's and the employer's side are signed."""
+
+    __tablename__ = "time_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    work_date: Mapped[date] = mapped_column(index=True)
+    start_time: Mapped[time]
+    end_time: Mapped[time]  # earlier than start_time when the shift runs past midnight
+    break_minutes: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int]  # worked minutes: (end - start) - break
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    worker_confirmed_at: Mapped[datetime | None]
+    worker_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    employer_approved_at: Mapped[datetime | None]
+    employer_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    auto_approved: Mapped[bool] = mapped_column(default=False)
+    disputed_at: Mapped[datetime | None]
+    disputed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispute_reason: Mapped[str] = mapped_column(Text, default="")
+    invoice_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice_lines.id"), index=True
+    )
+    payroll_export_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    placement: Mapped[Placement] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("minutes > 0", name="positive_minutes"),
+        CheckConstraint("break_minutes >= 0", name="break_not_negative"),
+    )
+
+    @property
+    def approved(self) -> bool:
+        return self.worker_confirmed_at is not None and self.employer_approved_at is not None
+
+
+class InvoiceRun(Base):
+    __tablename__ = "invoice_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_end: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus), default=RunStatus.QUEUED)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class InvoiceNumberCounter(Base):
+    """The last number issued per series and year; locked while an invoice is issued."""
+
+    __tablename__ = "invoice_number_counters"
+    series: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(Base):
+    """An invoice or a credit note. Once issued, nothing in it changes."""
+
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind), default=InvoiceKind.INVOICE)
+    series: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int | None]
+    number: Mapped[int | None]  # None while draft; assigned in the issuing transaction
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_runs.id"), index=True)
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    issue_date: Mapped[date | None]
+    due_date: Mapped[date | None]
+    subtotal_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    vat_rate_bp: Mapped[int] = mapped_column(default=2500)
+    vat_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        enum_column(InvoiceStatus), default=InvoiceStatus.DRAFT
+    )
+    payment_id: Mapped[str | None] = mapped_column(String(15), unique=True)  # FI +71 id
+    # The buyer as it was when issued: the invoice must not change if the employer does.
+    buyer: Mapped[dict] = mapped_column(JSON, default=dict)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    timesheet_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    timesheet_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime | None]
+
+    employer: Mapped[Employer] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("series", "year", "number", name="uq_invoices_number"),
+        Index("ix_invoices_employer_status", "employer_id", "status"),
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"))
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(String(300))
+    minutes: Mapped[int]
+    rate_ore: Mapped[int]
+    amount_ore: Mapped[int] = mapped_column(BigInteger)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount_ore: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    # Stripe payment intent, bank line fingerprint ...: a payment is recorded once.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    received_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which object, and when."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

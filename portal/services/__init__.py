@@ -1,0 +1,1 @@
+"""Business operations. Each takes a session, never commits, and raises domain errors."""

@@ -1,0 +1,206 @@
+"""Users, invitations, password resets and log-in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal import mail
+from portal.auth import hash_password, verify_password
+from portal.errors import Conflict, Invalid, NotFound
+from portal.models import Employer, Role, User, UserToken, utcnow
+from portal.services import audit
+
+INVITE, RESET = "invite", "reset"
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the active user with this e-mail and password, or None."""
+    user = find_by_email(session, email)
+    if not verify_password(user, password) or user is None or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    full_name: str,
+    employer: Employer | None = None,
+    phone: str = "",
+    locale: str = "da",
+) -> User:
+    """Add a user without a password; an invitation sets it."""
+    email = normalize_email(email)
+    if find_by_email(session, email) is not None:
+        raise Invalid(_("A user with the e-mail %(email)s already exists.", email=email))
+    if (role == Role.EMPLOYER) != (employer is not None):
+        raise Invalid(_("Employer users must belong to exactly one employer."))
+    user = User(
+        email=email,
+        role=role,
+        full_name=full_name.strip(),
+        employer=employer,
+        phone=phone,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def invite(
+    session: Session,
+    by: User | None,
+    *,
+    email: str,
+    role: Role,
+    full_name: str,
+    employer: Employer | None = None,
+    phone: str = "",
+) -> User:
+    """Create the user and e-mail a one-time link to choose a password."""
+    if by is not None and by.role == Role.CONSULTANT and role not in (Role.EMPLOYER, Role.WORKER):
+        raise Invalid(_("Consultants can invite employer and worker users only."))
+    user = create_user(
+        session, email=email, role=role, full_name=full_name, employer=employer, phone=phone
+    )
+    send_invitation(session, user)
+    audit.record(session, by, "user.invited", user, email=user.email, role=user.role.value)
+    return user
+
+
+def send_invitation(session: Session, user: User) -> None:
+    """E-mail a fresh invitation link (earlier unused links stop working)."""
+    hours = current_app.config["INVITE_MAX_AGE_HOURS"]
+    token = issue_token(session, user, INVITE, timedelta(hours=hours))
+    link = absolute_url("auth.set_password", token=token)
+    with force_locale(user.locale):
+        body = _(
+            "Hello %(name)s,\n\nYou have been invited to Småjobportalen. Choose your password "
+            "here (the link works once and for %(days)d days):\n\n%(link)s\n\n"
+            "Your login is your e-mail address: %(email)s\n",
+            name=user.full_name or user.email,
+            days=hours // 24,
+            link=link,
+            email=user.email,
+        )
+        mail.queue(session, mail.Message(user.email, _("Your invitation to Småjobportalen"), body))
+
+
+def request_reset(session: Session, email: str) -> None:
+    """E-mail a reset link if the account exists; say nothing either way."""
+    user = find_by_email(session, email)
+    if user is None or not user.active:
+        return
+    hours = current_app.config["RESET_MAX_AGE_HOURS"]
+    token = issue_token(session, user, RESET, timedelta(hours=hours))
+    link = absolute_url("auth.reset_password", token=token)
+    with force_locale(user.locale):
+        body = _(
+            "Hello %(name)s,\n\nSomeone asked to reset the password for %(email)s. If it was "
+            "you, choose a new password here (the link works once and for %(hours)d hour):"
+            "\n\n%(link)s\n\nIf it was not you, ignore this e-mail; nothing has changed.\n",
+            name=user.full_name or user.email,
+            email=user.email,
+            hours=hours,
+            link=link,
+        )
+        mail.queue(session, mail.Message(user.email, _("Reset your password"), body))
+    audit.record(session, None, "user.reset_requested", user)
+
+
+def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:
+    """Store the hash of a new random token and return the token; older ones are voided."""
+    now = utcnow()
+    for old in session.scalars(
+        select(UserToken).where(
+            UserToken.user_id == user.id, UserToken.purpose == purpose, UserToken.used_at.is_(None)
+        )
+    ):
+        old.used_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash(token),
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def check_token(session: Session, token: str, purpose: str) -> UserToken:
+    """Return the live token row or raise NotFound (used, expired or never issued)."""
+    row = session.scalar(
+        select(UserToken).where(UserToken.token_hash == _hash(token), UserToken.purpose == purpose)
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.active:
+        raise NotFound(_("This link has expired or has already been used."))
+    return row
+
+
+def redeem_token(session: Session, token: str, purpose: str, password: str) -> User:
+    """Set the password through a one-time link and use the link up."""
+    row = check_token(session, token, purpose)
+    set_password(session, row.user, password)
+    row.used_at = utcnow()
+    audit.record(session, row.user, f"user.password_set_by_{purpose}", row.user)
+    return row.user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            _("The password must be at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+    if password.strip().lower() == user.email:
+        raise Invalid(_("The password must not be your e-mail address."))
+    user.password_hash = hash_password(password)
+
+
+def set_active(session: Session, by: User, user: User, active: bool) -> None:
+    """Deactivate (log out everywhere, no log-in) or reactivate a user."""
+    if user.id == by.id:
+        raise Conflict(_("You cannot deactivate yourself."))
+    if not active and user.role == Role.ADMIN:
+        admins = session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active)
+        )
+        if admins <= 1:
+            raise Conflict(_("The last active admin cannot be deactivated."))
+    user.active = active
+    audit.record(session, by, "user.activated" if active else "user.deactivated", user)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for e-mails, built on BASE_URL, never on the request's Host header."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):  # from the CLI or a background job
+        return base + url_for(endpoint, **values)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,125 @@
+"""The intermediary's settings and the price list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.errors import Invalid, NotFound
+from portal.models import OrganisationSettings, User, WorkArea
+from portal.services import audit
+
+EDITABLE_SETTINGS = (
+    "legal_name",
+    "cvr",
+    "address_line",
+    "postcode",
+    "city",
+    "email",
+    "phone",
+    "bank_reg",
+    "bank_account",
+    "iban",
+    "bic",
+    "fi_creditor_number",
+    "vat_rate_bp",
+    "payment_terms_days",
+    "invoice_series",
+    "credit_note_series",
+    "reminder_fee_ore",
+    "late_interest_rate_bp",
+    "compensation_enabled",
+    "compensation_ore",
+    "auto_approve_days",
+    "rate_adjust_limit_bp",
+    "payroll_wage_type",
+)
+
+
+def get(session: Session) -> OrganisationSettings:
+    """The one settings row, created with the defaults on first use."""
+    row = session.get(OrganisationSettings, 1)
+    if row is None:
+        row = OrganisationSettings(id=1)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def update(session: Session, by: User, values: dict[str, Any]) -> list[str]:
+    """Apply the changed values, audit them, and return the names that changed."""
+    row = get(session)
+    changed = {}
+    for name in EDITABLE_SETTINGS:
+        if name in values and values[name] is not None and getattr(row, name) != values[name]:
+            changed[name] = [getattr(row, name), values[name]]
+            setattr(row, name, values[name])
+    if changed:
+        audit.record(session, by, "settings.updated", row, changes=changed)
+    return sorted(changed)
+
+
+def work_areas(session: Session, only_active: bool = False) -> list[WorkArea]:
+    stmt = select(WorkArea).order_by(WorkArea.name)
+    if only_active:
+        stmt = stmt.where(WorkArea.active)
+    return list(session.scalars(stmt))
+
+
+def save_work_area(
+    session: Session,
+    by: User,
+    *,
+    area_id: int | None,
+    name: str,
+    name_en: str,
+    bill_rate_ore: int,
+    pay_rate_ore: int,
+    active: bool,
+) -> WorkArea:
+    """Create or change a price-list line; the bill rate must cover the pay rate."""
+    name = name.strip()
+    if not name:
+        raise Invalid(_("Give the work area a name."))
+    if bill_rate_ore <= 0 or pay_rate_ore <= 0:
+        raise Invalid(_("Rates must be above zero."))
+    if bill_rate_ore < pay_rate_ore:
+        raise Invalid(_("The bill rate must be at least the pay rate."))
+    clash = session.scalar(
+        select(WorkArea).where(func.lower(WorkArea.name) == name.lower(), WorkArea.id != (area_id or 0))
+    )
+    if clash is not None:
+        raise Invalid(_("A work area called %(name)s already exists.", name=name))
+    if area_id is None:
+        area = WorkArea(name=name)
+        session.add(area)
+    else:
+        area = session.get(WorkArea, area_id)
+        if area is None:
+            raise NotFound()
+    before = {
+        "name": area.name,
+        "bill_rate_ore": area.bill_rate_ore,
+        "pay_rate_ore": area.pay_rate_ore,
+        "active": area.active,
+    }
+    area.name, area.name_en = name, name_en.strip()
+    area.bill_rate_ore, area.pay_rate_ore, area.active = bill_rate_ore, pay_rate_ore, active
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "work_area.created" if area_id is None else "work_area.updated",
+        area,
+        before=before if area_id is not None else None,
+        after={
+            "name": name,
+            "bill_rate_ore": bill_rate_ore,
+            "pay_rate_ore": pay_rate_ore,
+            "active": active,
+        },
+    )
+    return area

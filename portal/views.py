@@ -1,0 +1,69 @@
+"""Error pages, shared template context."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.db import get_session
+from portal.errors import DomainError
+from portal.models import Role
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "The request could not be used",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not possible here",
+    409: "That change is not possible now",
+    413: "The upload is too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_page(status: int, message: str = ""):
+    if _wants_json():
+        return jsonify(error=message or _(TITLES.get(status, "Error"))), status
+    return render_template(
+        "errors/error.html", status=status, title=_(TITLES.get(status, "Error")), message=message
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        get_session().rollback()
+        return error_page(error.status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError):
+        return error_page(
+            400, _("The form had expired or was not sent from this site. Please try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        message = ""
+        if error.code == 429:
+            message = _("Too many attempts. Please wait a few minutes and try again.")
+        return error_page(error.code or 500, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s", request.path)
+        get_session().rollback()
+        return error_page(500)
+
+    @app.context_processor
+    def _context():
+        return {"Role": Role}

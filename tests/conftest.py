@@ -1,0 +1,211 @@
+"""Fixtures: the app on SQLite (and PostgreSQL when TEST_DATABASE_URL is set), built through
+the real migrations; each test inside a transaction that is rolled back; a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import secrets
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal import create_app
+from portal.db import make_engine
+from portal.security import limiter
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests marked postgres_only run on the PostgreSQL instance of the app only.
+    for item in items:
+        if item.get_closest_marker("postgres_only") and hasattr(item, "callspec"):
+            if item.callspec.params.get("database_url") == "sqlite":
+                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+
+
+class Mailbox:
+    """Collects what arrives at the test SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+def body(message: Message) -> str:
+    """The text part of an e-mail, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return ""
+
+
+def link_in(message: Message) -> str:
+    """The path of the first link to this site in an e-mail."""
+    match = re.search(r"http://localhost(/\S+)", body(message))
+    assert match, body(message)
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield controller, mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    _, box = smtp_server
+    box.clear()
+    return box
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"portal_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        # CI sets TEST_DATABASE_URL: an unreachable server must fail the run, never skip.
+        pytest.exit(f"PostgreSQL at {base!r} is unreachable: {error}", returncode=1)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def alembic_config() -> Config:
+    return Config(str(ROOT / "alembic.ini"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, smtp_server, tmp_path_factory):
+    controller, _ = smtp_server
+    app = create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("REDIS_URL"),
+            "SMTP_HOST": controller.hostname,
+            "SMTP_PORT": controller.port,
+            "BASE_URL": "http://localhost",
+            "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+        }
+    )
+    engine = app.extensions["db"].engine
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    yield app
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["db"].engine
+
+
+@pytest.fixture
+def db(app, engine):
+    """A session for the test, inside a transaction that is rolled back afterwards; the
+    app's own sessions join the same transaction (their commits become savepoints)."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    database = app.extensions["db"]
+    original = database.sessionmaker
+    database.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    factories.bind(session)
+    try:
+        with app.app_context():
+            yield session
+    finally:
+        factories.bind(None)
+        session.close()
+        database.sessionmaker = original
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app, db):
+    limiter.reset()
+    with app.test_client() as client:
+        yield client
+    limiter.reset()
+
+
+def csrf_token(client, path: str) -> str:
+    """Fetch a page and read the CSRF token from its form."""
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page.text
+    )
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict, page: str | None = None, **kwargs):
+    """Post like a browser: take the CSRF token from the page that shows the form."""
+    token = csrf_token(client, page or path)
+    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client, user_or_email, password: str = factories.PASSWORD):
+    address = getattr(user_or_email, "email", user_or_email)
+    response = post_form(client, "/auth/login", {"email": address, "password": password})
+    assert response.status_code == 302, response.text
+    return response
+
+
+@pytest.fixture
+def as_role(client, db):
+    """Log the test client in as a fresh user of the given role."""
+
+    def _login(role, **kwargs):
+        user = factories.user_for(role, **kwargs)
+        db.commit()
+        login(client, user)
+        return user
+
+    return _login
