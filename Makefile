@@ -5,7 +5,7 @@ PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench serve install install-test translations migrate demo lint clean
+.PHONY: run test bench serve install install-test translations messages migrate demo lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ install-test: $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -q -d translations
+
+# After adding or changing UI text: extract it and merge into the Danish catalogue, then fill
+# in every empty msgstr in translations/da/LC_MESSAGES/messages.po (a test checks none is left).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l da --no-fuzzy-matching --ignore-obsolete
 
 migrate: install translations
 	$(BIN)/alembic upgrade head
