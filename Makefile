@@ -23,13 +23,13 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations --statistics
 
 # After adding or changing UI text: extract it and merge into the Danish catalogue, then fill
 # in every empty msgstr in translations/da/LC_MESSAGES/messages.po (a test checks none is left).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -l da --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output -w 100 .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l da --no-fuzzy-matching --ignore-obsolete -w 100
 
 migrate: install translations
 	$(BIN)/alembic upgrade head

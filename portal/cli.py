@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
         created = demo.load(session)
         session.commit()
         click.echo(f"Demo data: {created} new rows." if created else "Demo data already loaded.")
-        click.echo("\nDemo logins (password: %s):" % demo.PASSWORD)
+        click.echo(f"\nDemo logins (password: {demo.PASSWORD}):")
         for email, role, what in demo.LOGINS:
             click.echo(f"  {email:<24} {role:<11} {what}")
         click.echo()

@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.services import settings
 
-PASSWORD = "demo-password"
+PASSWORD = "demo-password"  # noqa: S105 (the documented demo login)
 
 LOGINS = [
     ("admin@demo.dk", "admin", "Settings, price list, users"),
@@ -46,12 +46,42 @@ WORK_AREAS = [
 
 EMPLOYERS = [
     # key, name, cvr, ean, address, postcode, city, contact, invoice e-mail, cadence
-    ("fruit", "Frugtlageret Fyn ApS", "29000018", None, "Havnegade 12", "5000", "Odense C",
-     "Lise Frugt", "faktura@frugtlageret.dk", BillingCadence.MONTHLY),
-    ("cafe", "Café Bønnen I/S", "29000026", None, "Vestergade 3", "5000", "Odense C",
-     "Ali Bønne", "regnskab@cafeboennen.dk", BillingCadence.FORTNIGHTLY),
-    ("kommune", "Odense Kommune, Park og Natur", "29000034", "5798000554504", "Flakhaven 2",
-     "5000", "Odense C", "Karen Park", "park@odense.dk", BillingCadence.MONTHLY),
+    (
+        "fruit",
+        "Frugtlageret Fyn ApS",
+        "29000018",
+        None,
+        "Havnegade 12",
+        "5000",
+        "Odense C",
+        "Lise Frugt",
+        "faktura@frugtlageret.dk",
+        BillingCadence.MONTHLY,
+    ),
+    (
+        "cafe",
+        "Café Bønnen I/S",
+        "29000026",
+        None,
+        "Vestergade 3",
+        "5000",
+        "Odense C",
+        "Ali Bønne",
+        "regnskab@cafeboennen.dk",
+        BillingCadence.FORTNIGHTLY,
+    ),
+    (
+        "kommune",
+        "Odense Kommune, Park og Natur",
+        "29000034",
+        "5798000554504",
+        "Flakhaven 2",
+        "5000",
+        "Odense C",
+        "Karen Park",
+        "park@odense.dk",
+        BillingCadence.MONTHLY,
+    ),
 ]
 
 STAFF = [
@@ -64,27 +94,95 @@ STAFF = [
 WORKERS = [
     # payroll no., first, last, e-mail, postcode, areas, min, max, days bitmask, consultant
     ("1001", "Jørgen", "Hansen", "worker@demo.dk", "5000", ["Lager"], 8, 15, 0b0011111, 0),
-    ("1002", "Sara", "Nielsen", "sara@demo.dk", "5200", ["Lager", "Rengøring"], 5, 12,
-     0b0010101, 0),
+    (
+        "1002",
+        "Sara",
+        "Nielsen",
+        "sara@demo.dk",
+        "5200",
+        ["Lager", "Rengøring"],
+        5,
+        12,
+        0b0010101,
+        0,
+    ),
     ("1003", "Ahmed", "Yusuf", "ahmed@demo.dk", "5000", ["Køkken og café"], 6, 10, 0b1111100, 1),
-    ("1004", "Birthe", "Larsen", "birthe@demo.dk", "5220", ["Have og grønne områder"], 10, 15,
-     0b0001111, 1),
-    ("1005", "Mikkel", "Holm", "mikkel@demo.dk", "5230", ["Rengøring", "Service og kontor"], 5,
-     10, 0b0011111, 0),
-    ("1006", "Fatima", "Ali", "fatima@demo.dk", "5000", ["Køkken og café", "Rengøring"], 5, 15,
-     0b0111110, 1),
+    (
+        "1004",
+        "Birthe",
+        "Larsen",
+        "birthe@demo.dk",
+        "5220",
+        ["Have og grønne områder"],
+        10,
+        15,
+        0b0001111,
+        1,
+    ),
+    (
+        "1005",
+        "Mikkel",
+        "Holm",
+        "mikkel@demo.dk",
+        "5230",
+        ["Rengøring", "Service og kontor"],
+        5,
+        10,
+        0b0011111,
+        0,
+    ),
+    (
+        "1006",
+        "Fatima",
+        "Ali",
+        "fatima@demo.dk",
+        "5000",
+        ["Køkken og café", "Rengøring"],
+        5,
+        15,
+        0b0111110,
+        1,
+    ),
 ]
 
 PLACEMENTS = [
     # worker payroll no., employer key, work area, title, hours/week, weekdays worked, shift
-    ("1001", "fruit", "Lager", "Lagerhjælp – tomme kasser og pap", 12, (0, 2, 4),
-     (time(8, 0), time(12, 30), 30)),
-    ("1002", "fruit", "Rengøring", "Rengøring af kantine og kontor", 8, (1, 3),
-     (time(14, 0), time(18, 30), 30)),
-    ("1003", "cafe", "Køkken og café", "Opvask og klargøring", 10, (4, 5),
-     (time(10, 0), time(15, 30), 30)),
-    ("1004", "kommune", "Have og grønne områder", "Pleje af bede i byparken", 12, (0, 1, 2),
-     (time(7, 30), time(11, 45), 15)),
+    (
+        "1001",
+        "fruit",
+        "Lager",
+        "Lagerhjælp – tomme kasser og pap",
+        12,
+        (0, 2, 4),
+        (time(8, 0), time(12, 30), 30),
+    ),
+    (
+        "1002",
+        "fruit",
+        "Rengøring",
+        "Rengøring af kantine og kontor",
+        8,
+        (1, 3),
+        (time(14, 0), time(18, 30), 30),
+    ),
+    (
+        "1003",
+        "cafe",
+        "Køkken og café",
+        "Opvask og klargøring",
+        10,
+        (4, 5),
+        (time(10, 0), time(15, 30), 30),
+    ),
+    (
+        "1004",
+        "kommune",
+        "Have og grønne områder",
+        "Pleje af bede i byparken",
+        12,
+        (0, 1, 2),
+        (time(7, 30), time(11, 45), 15),
+    ),
 ]
 
 
@@ -124,9 +222,17 @@ def load(session: Session, today: date | None = None) -> int:
         employer = session.scalar(select(Employer).where(Employer.cvr == cvr))
         if employer is None:
             employer = Employer(
-                name=name, cvr=cvr, ean=ean, address_line=address, postcode=postcode, city=city,
-                contact_name=contact, invoice_email=invoice_email, billing_cadence=cadence,
-                status=EmployerStatus.ACTIVE, phone="+45 70 00 00 0%d" % len(employers),
+                name=name,
+                cvr=cvr,
+                ean=ean,
+                address_line=address,
+                postcode=postcode,
+                city=city,
+                contact_name=contact,
+                invoice_email=invoice_email,
+                billing_cadence=cadence,
+                status=EmployerStatus.ACTIVE,
+                phone=f"+45 70 00 00 0{len(employers)}",
             )
             session.add(employer)
             created += 1
@@ -147,9 +253,17 @@ def load(session: Session, today: date | None = None) -> int:
         if worker is None:
             user, _ = _user(session, email, f"{first} {last}", Role.WORKER, password)
             worker = Worker(
-                payroll_number=payroll, first_name=first, last_name=last, email=email,
-                postcode=postcode, hours_min=low, hours_max=high, available_days=days,
-                consultant=consultants[c], user=user, phone="+45 50 00 1%s" % payroll[-3:],
+                payroll_number=payroll,
+                first_name=first,
+                last_name=last,
+                email=email,
+                postcode=postcode,
+                hours_min=low,
+                hours_max=high,
+                available_days=days,
+                consultant=consultants[c],
+                user=user,
+                phone=f"+45 50 00 1{payroll[-3:]}",
                 work_areas=[areas[a] for a in area_names],
             )
             session.add(worker)
@@ -168,17 +282,30 @@ def load(session: Session, today: date | None = None) -> int:
         )
         if placement is None:
             order = JobOrder(
-                employer=employer, work_area=area, title=title, hours_per_week=hours,
-                description=title, address=employer.address_line, postcode=employer.postcode,
-                preferred_days=sum(1 << d for d in weekdays), start_date=start,
-                status=OrderStatus.FILLED, consultant=worker.consultant,
+                employer=employer,
+                work_area=area,
+                title=title,
+                hours_per_week=hours,
+                description=title,
+                address=employer.address_line,
+                postcode=employer.postcode,
+                preferred_days=sum(1 << d for d in weekdays),
+                start_date=start,
+                status=OrderStatus.FILLED,
+                consultant=worker.consultant,
                 order_reference="PO-2026-117" if employer.ean else "",
                 person_reference="Karen Park" if employer.ean else "",
             )
             placement = Placement(
-                job_order=order, employer=employer, worker=worker, consultant=worker.consultant,
-                pay_rate_ore=area.pay_rate_ore, bill_rate_ore=area.bill_rate_ore,
-                hours_per_week=hours, start_date=start, status=PlacementStatus.ACTIVE,
+                job_order=order,
+                employer=employer,
+                worker=worker,
+                consultant=worker.consultant,
+                pay_rate_ore=area.pay_rate_ore,
+                bill_rate_ore=area.bill_rate_ore,
+                hours_per_week=hours,
+                start_date=start,
+                status=PlacementStatus.ACTIVE,
                 employer_accepted_at=_at(start - timedelta(days=5)),
                 worker_accepted_at=_at(start - timedelta(days=4)),
             )
@@ -195,7 +322,11 @@ def _user(session, email, name, role, password_hash, phone="", employer=None):
     if user is not None:
         return user, 0
     user = User(
-        email=email, full_name=name, role=role, password_hash=password_hash, phone=phone,
+        email=email,
+        full_name=name,
+        role=role,
+        password_hash=password_hash,
+        phone=phone,
         employer=employer,
     )
     session.add(user)
@@ -214,7 +345,8 @@ def _hours(session, placement, start, today, weekdays, shift) -> int:
     employer_user = placement.employer.users[0] if placement.employer.users else None
     start_time, end_time, break_minutes = shift
     minutes = (
-        (end_time.hour * 60 + end_time.minute) - (start_time.hour * 60 + start_time.minute)
+        (end_time.hour * 60 + end_time.minute)
+        - (start_time.hour * 60 + start_time.minute)
         - break_minutes
     )
     count = 0
@@ -224,9 +356,15 @@ def _hours(session, placement, start, today, weekdays, shift) -> int:
             if day > today:
                 continue
             entry = TimeEntry(
-                placement=placement, work_date=day, start_time=start_time, end_time=end_time,
-                break_minutes=break_minutes, minutes=minutes, entered_by_id=worker_user.id,
-                worker_confirmed_at=_at(day, 16), worker_confirmed_by_id=worker_user.id,
+                placement=placement,
+                work_date=day,
+                start_time=start_time,
+                end_time=end_time,
+                break_minutes=break_minutes,
+                minutes=minutes,
+                entered_by_id=worker_user.id,
+                worker_confirmed_at=_at(day, 16),
+                worker_confirmed_by_id=worker_user.id,
             )
             if week <= 2:
                 entry.employer_approved_at = _at(day + timedelta(days=2))

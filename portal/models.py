@@ -9,7 +9,6 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -394,9 +393,7 @@ class TimeEntry(Base):
     disputed_at: Mapped[datetime | None]
     disputed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispute_reason: Mapped[str] = mapped_column(Text, default="")
-    invoice_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice_lines.id"), index=True
-    )
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
     payroll_export_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,14 +17,14 @@ from portal.models import Role
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "The request could not be used",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not possible here",
-    409: "That change is not possible now",
-    413: "The upload is too large",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    400: _l("The request could not be used"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not possible here"),
+    409: _l("That change is not possible now"),
+    413: _l("The upload is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
 }
 
 
@@ -33,9 +34,12 @@ def _wants_json() -> bool:
 
 def error_page(status: int, message: str = ""):
     if _wants_json():
-        return jsonify(error=message or _(TITLES.get(status, "Error"))), status
+        return jsonify(error=message or str(TITLES.get(status, _l("Error")))), status
     return render_template(
-        "errors/error.html", status=status, title=_(TITLES.get(status, "Error")), message=message
+        "errors/error.html",
+        status=status,
+        title=str(TITLES.get(status, _l("Error"))),
+        message=message,
     ), status
 
 

@@ -7,6 +7,7 @@ import email
 import os
 import re
 import secrets
+import socket
 from email.message import Message
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
-from portal.db import make_engine
 from portal.security import limiter
 from tests import factories
 
@@ -31,9 +31,10 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 def pytest_collection_modifyitems(config, items):
     # Tests marked postgres_only run on the PostgreSQL instance of the app only.
     for item in items:
-        if item.get_closest_marker("postgres_only") and hasattr(item, "callspec"):
-            if item.callspec.params.get("database_url") == "sqlite":
-                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        if item.get_closest_marker("postgres_only") and on_sqlite:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
 
 
 class Mailbox:
@@ -70,10 +71,16 @@ def link_in(message: Message) -> str:
     return match.group(1)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller, mailbox

@@ -109,7 +109,9 @@ class SettingsForm(FlaskForm):
 class WorkAreaForm(FlaskForm):
     name = Stripped(_l("Name (Danish)"), validators=[DataRequired(), Length(max=100)])
     name_en = Stripped(_l("Name (English)"), validators=[Optional(), Length(max=100)])
-    bill_rate_ore = MoneyField(_l("Bill rate per hour excl. VAT (kr.)"), validators=[DataRequired()])
+    bill_rate_ore = MoneyField(
+        _l("Bill rate per hour excl. VAT (kr.)"), validators=[DataRequired()]
+    )
     pay_rate_ore = MoneyField(_l("Pay rate per hour (kr.)"), validators=[DataRequired()])
     active = BooleanField(_l("Active"), default=True)
 

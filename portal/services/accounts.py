@@ -171,9 +171,7 @@ def redeem_token(session: Session, token: str, purpose: str, password: str) -> U
 
 def set_password(session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            _("The password must be at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+        raise Invalid(_("The password must be at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if password.strip().lower() == user.email:
         raise Invalid(_("The password must not be your e-mail address."))
     user.password_hash = hash_password(password)

@@ -89,7 +89,9 @@ def save_work_area(
     if bill_rate_ore < pay_rate_ore:
         raise Invalid(_("The bill rate must be at least the pay rate."))
     clash = session.scalar(
-        select(WorkArea).where(func.lower(WorkArea.name) == name.lower(), WorkArea.id != (area_id or 0))
+        select(WorkArea).where(
+            func.lower(WorkArea.name) == name.lower(), WorkArea.id != (area_id or 0)
+        )
     )
     if clash is not None:
         raise Invalid(_("A work area called %(name)s already exists.", name=name))
