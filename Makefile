@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d translations --statistics
+	$(BIN)/pybabel compile -d translations -D "messages wtforms" --statistics
 
 # After adding or changing UI text: extract it and merge into the Danish catalogue, then fill
 # in every empty msgstr in translations/da/LC_MESSAGES/messages.po (a test checks none is left).

@@ -40,6 +40,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db"] = Database(engine, sessionmaker(engine))
+    # Close after every request, and after CLI/job app contexts. (A test may hold one app
+    # context across several requests; the session must still end with each request.)
+    app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
 
 

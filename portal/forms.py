@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from babel import support
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from stdnum import ean as stdnum_ean
 from stdnum import iban as stdnum_iban
 from stdnum.dk import cvr as stdnum_cvr
@@ -139,3 +144,39 @@ class PercentField(MoneyField):
             raise ValueError(_l("Enter a percentage, e.g. 25 or 10,25.")) from error
         if not 0 <= self.data <= 100_00:
             raise ValueError(_l("The percentage must be between 0 and 100."))
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages ('This field is required.') in the request's language.
+    WTForms ships no Danish catalogue, so ours lives in translations/da/LC_MESSAGES/wtforms.po."""
+
+    def _catalog(self):
+        if not has_request_context():
+            return None
+        catalog = getattr(request, "_wtforms_catalog", None)
+        if catalog is None:
+            directory = Path(current_app.root_path).parent / "translations"
+            catalog = support.Translations.load(str(directory), [get_locale()], domain="wtforms")
+            request._wtforms_catalog = catalog
+        return catalog
+
+    def gettext(self, string):
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+_wtforms_translations = _WTFormsTranslations()
+
+
+class Form(FlaskForm):
+    """The base of every form here: CSRF from Flask-WTF, WTForms' messages in Danish."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations

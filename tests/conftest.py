@@ -4,6 +4,7 @@ the real migrations; each test inside a transaction that is rolled back; a real 
 from __future__ import annotations
 
 import email
+import email.policy
 import os
 import re
 import secrets
@@ -44,7 +45,7 @@ class Mailbox:
         self.messages: list[Message] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 OK"
@@ -163,8 +164,7 @@ def db(app, engine):
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     factories.bind(session)
     try:
-        with app.app_context():
-            yield session
+        yield session
     finally:
         factories.bind(None)
         session.close()
@@ -172,6 +172,14 @@ def db(app, engine):
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def ctx(app, db):
+    """A request context for tests that call services directly (no HTTP request).
+    Tests that use the client must not hold one: Flask would share its `g` across requests."""
+    with app.test_request_context("/"):
+        yield
 
 
 @pytest.fixture

@@ -6,15 +6,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, IntegerField, SelectField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from portal.auth import role_required
 from portal.db import get_session
 from portal.errors import DomainError
-from portal.forms import CVR, IBAN, Digits, MoneyField, PercentField, Postcode, Stripped
+from portal.forms import CVR, IBAN, Digits, Form, MoneyField, PercentField, Postcode, Stripped
 from portal.models import Employer, Role, User
 from portal.services import accounts
 from portal.services import settings as settings_service
@@ -30,7 +37,7 @@ ROLE_LABELS = {
 }
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     legal_name = Stripped(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     cvr = Stripped(_l("CVR number"), validators=[DataRequired(), CVR()])
     address_line = Stripped(_l("Address"), validators=[DataRequired(), Length(max=200)])
@@ -64,7 +71,7 @@ class SettingsForm(FlaskForm):
             Regexp(r"^8\d{7}$", message=_l("The FI creditor number is 8 digits starting with 8.")),
         ],
     )
-    vat_rate_bp = PercentField(_l("VAT rate (%)"), validators=[DataRequired()])
+    vat_rate_bp = PercentField(_l("VAT rate (%)"), validators=[InputRequired()])
     payment_terms_days = IntegerField(
         _l("Payment terms (days)"), validators=[DataRequired(), NumberRange(1, 60)]
     )
@@ -84,18 +91,25 @@ class SettingsForm(FlaskForm):
     )
     reminder_fee_ore = MoneyField(
         _l("Reminder fee (kr.)"),
-        validators=[DataRequired()],
+        validators=[InputRequired()],
         description=_l("The law allows at most 100 kr. per reminder (renteloven § 9 b)."),
     )
     late_interest_rate_bp = PercentField(
         _l("Late interest per year (%)"),
-        validators=[DataRequired()],
+        validators=[InputRequired()],
         description=_l("The Nationalbank's reference rate + 8 percentage points."),
     )
     compensation_enabled = BooleanField(_l("Claim the one-time B2B compensation"))
-    compensation_ore = MoneyField(_l("Compensation (kr.)"), validators=[DataRequired()])
+    compensation_ore = MoneyField(_l("Compensation (kr.)"), validators=[InputRequired()])
     auto_approve_days = IntegerField(
         _l("Auto-approve hours after (days)"), validators=[DataRequired(), NumberRange(1, 30)]
+    )
+    payroll_wage_type = Stripped(
+        _l("Wage type (lønart) in the payroll file"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{1,4}$", message=_l("The wage type is 1–4 digits.")),
+        ],
     )
     rate_adjust_limit_bp = PercentField(
         _l("Consultants may adjust rates by at most (%)"), validators=[Optional()]
@@ -103,27 +117,27 @@ class SettingsForm(FlaskForm):
 
     def validate_reminder_fee_ore(self, field):
         if field.data is not None and field.data > 100_00:
-            raise ValueError(_("The reminder fee may not exceed 100 kr."))
+            raise ValidationError(_("The reminder fee may not exceed 100 kr."))
 
 
-class WorkAreaForm(FlaskForm):
+class WorkAreaForm(Form):
     name = Stripped(_l("Name (Danish)"), validators=[DataRequired(), Length(max=100)])
     name_en = Stripped(_l("Name (English)"), validators=[Optional(), Length(max=100)])
     bill_rate_ore = MoneyField(
-        _l("Bill rate per hour excl. VAT (kr.)"), validators=[DataRequired()]
+        _l("Bill rate per hour excl. VAT (kr.)"), validators=[InputRequired()]
     )
-    pay_rate_ore = MoneyField(_l("Pay rate per hour (kr.)"), validators=[DataRequired()])
+    pay_rate_ore = MoneyField(_l("Pay rate per hour (kr.)"), validators=[InputRequired()])
     active = BooleanField(_l("Active"), default=True)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     full_name = Stripped(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     employer_id = SelectField(_l("Employer (for employer users)"), coerce=int, default=0)
 
 
-class ToggleForm(FlaskForm):
+class ToggleForm(Form):
     pass
 
 

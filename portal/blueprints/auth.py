@@ -6,31 +6,31 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.db import get_session
 from portal.errors import Invalid
+from portal.forms import Form
 from portal.security import is_safe_redirect, limiter
 from portal.services import accounts, audit
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
+        validators=[DataRequired(), Length(max=200)],  # the service checks the minimum
         description=_l("At least 10 characters."),
     )
     confirm = PasswordField(

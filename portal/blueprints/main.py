@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, session
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from portal.db import get_session
+from portal.forms import Form
 from portal.models import Role
 from portal.security import is_safe_redirect
 from portal.services import dashboards
@@ -15,7 +15,7 @@ from portal.services import dashboards
 bp = Blueprint("main", __name__)
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     next = HiddenField()
 
 

@@ -145,6 +145,7 @@ def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta)
             purpose=purpose,
             token_hash=_hash(token),
             expires_at=now + lifetime,
+            created_at=now,
         )
     )
     return token
