@@ -106,6 +106,8 @@ def mailer() -> Mailer:
 
 def queue(session: Session, message: Message) -> None:
     """Send the message once the session commits; a rollback drops it."""
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still discards the message
     session.info.setdefault("outgoing_mail", []).append((mailer(), message))
 
 

@@ -68,3 +68,15 @@ def test_language_switch(client):
     # The switch never redirects off the site.
     response = post_form(client, "/language/da", {"next": "https://evil.example/"}, page="/")
     assert response.headers["Location"] == "/"
+
+
+def test_wtforms_messages_have_danish_translations():
+    from wtforms.i18n import messages_path
+
+    template = read_po(BytesIO((Path(messages_path()) / "wtforms.pot").read_bytes()))
+    ours = read_po(
+        BytesIO((ROOT / "translations/da/LC_MESSAGES/wtforms.po").read_bytes()), locale="da"
+    )
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in ours if m.string}
+    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    assert wanted <= translated, sorted(wanted - translated)

@@ -1,0 +1,45 @@
+"""The demo data loads, tells the story, and loads only once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal import demo
+from portal.models import Employer, Placement, PlacementStatus, Role, TimeEntry, User, Worker
+from tests.conftest import login
+
+
+def test_demo_data_is_idempotent_and_complete(app, db, ctx):
+    first = demo.load(db)
+    db.flush()
+    assert first > 0
+    assert demo.load(db) == 0  # the second run adds nothing
+
+    employers = db.scalars(select(Employer)).all()
+    assert len(employers) >= 3
+    assert any(e.ean == "5798000554504" for e in employers)  # the municipality
+    assert db.scalar(select(func.count()).select_from(Worker)) >= 6
+    consultants = db.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.CONSULTANT)
+    )
+    assert consultants >= 2
+    active = db.scalars(select(Placement).where(Placement.status == PlacementStatus.ACTIVE)).all()
+    assert len(active) >= 3
+
+    entries = db.scalars(select(TimeEntry)).all()
+    dates = sorted(e.work_date for e in entries)
+    assert (dates[-1] - dates[0]).days >= 21  # four weeks of hours
+    assert any(e.approved and not e.auto_approved for e in entries)
+    assert any(e.auto_approved for e in entries)
+    assert any(e.disputed_at for e in entries)
+    assert any(e.worker_confirmed_at and not e.employer_approved_at for e in entries)
+
+
+def test_demo_logins_work(app, db, client):
+    with app.test_request_context("/"):
+        demo.load(db)
+    db.commit()
+    for email, _role, _what in demo.LOGINS:
+        with app.test_client() as fresh:
+            login(fresh, email, demo.PASSWORD)
+            assert fresh.get("/").status_code == 200

@@ -1,0 +1,63 @@
+"""E-mail goes through one class: SMTP when configured (here a real aiosmtpd server),
+otherwise .eml files in the outbox; nothing is sent for work that was rolled back."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+
+from portal import mail
+from portal.mail import Attachment, Mailer, Message
+from tests.conftest import body
+
+
+def test_smtp_delivery_with_attachment(smtp_server, mailbox):
+    controller, _ = smtp_server
+    mailer = Mailer(
+        "Portal <noreply@example.dk>", "/nonexistent", controller.hostname, controller.port
+    )
+    mailer.send(
+        Message(
+            "kunde@example.dk",
+            "Faktura F-2026-1",
+            "Hej\n\nVedhæftet er fakturaen.\n",
+            [Attachment("faktura.pdf", b"%PDF-1.7 test", "application/pdf")],
+        )
+    )
+    [message] = mailbox.to("kunde@example.dk")
+    assert message["Subject"] == "Faktura F-2026-1"
+    assert message["From"] == "Portal <noreply@example.dk>"
+    assert "Vedhæftet er fakturaen." in body(message)
+    [attachment] = [p for p in message.walk() if p.get_filename()]
+    assert attachment.get_filename() == "faktura.pdf"
+    assert attachment.get_payload(decode=True) == b"%PDF-1.7 test"
+
+
+def test_failed_smtp_delivery_raises(tmp_path):
+    mailer = Mailer("noreply@example.dk", str(tmp_path), "127.0.0.1", 1, timeout=2)
+    with pytest.raises(OSError):
+        mailer.send(Message("a@example.dk", "x", "y"))
+
+
+def test_without_smtp_host_messages_land_in_the_outbox(tmp_path):
+    mailer = Mailer("noreply@example.dk", str(tmp_path / "outbox"))
+    mailer.send(Message("a@example.dk", "Hej", "Tekst med æøå"))
+    [path] = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "a@example.dk"
+    assert message.get_content().strip() == "Tekst med æøå"
+
+
+def test_queued_mail_is_sent_after_commit_and_dropped_on_rollback(app, db, ctx, mailbox):
+    from portal.db import get_session
+
+    session = get_session()
+    mail.queue(session, Message("rolled@example.dk", "never", "sent"))
+    session.rollback()
+    mail.queue(session, Message("kept@example.dk", "sent", "after commit"))
+    assert mailbox.to("kept@example.dk") == []  # not before the commit
+    session.commit()
+    assert len(mailbox.to("kept@example.dk")) == 1
+    assert mailbox.to("rolled@example.dk") == []
