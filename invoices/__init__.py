@@ -1,0 +1,1 @@
+"""The invoicing domain: runs, numbering, PDF rendering, payments, reminders and exports."""
