@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* environment variables and test overrides."""
-    from portal import auth, cli, config, db, i18n, mail, security, views
+    from portal import auth, cli, config, db, i18n, jobs, mail, security, views
     from portal.blueprints import register_blueprints
 
     app = Flask(
@@ -20,7 +20,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     config.configure(app, dict(overrides or {}))
-    for module in (db, security, i18n, auth, mail, views, cli):
+    for module in (db, security, i18n, auth, mail, jobs, views, cli):
         module.init_app(app)
     register_blueprints(app)
     return app

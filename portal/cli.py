@@ -9,6 +9,10 @@ from portal.db import get_session
 
 
 def init_app(app: Flask) -> None:
+    from invoices import cli as invoice_cli
+
+    invoice_cli.init_app(app)
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Load the demo data (idempotent) and print the demo logins."""

@@ -38,6 +38,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def init_app(app: Flask) -> None:
+    from invoices import guard
+
+    guard.install()
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db"] = Database(engine, sessionmaker(engine))
     # Close after every request, and after CLI/job app contexts. (A test may hold one app

@@ -133,6 +133,12 @@ class InvoiceStatus(enum.StrEnum):
     CREDITED = "credited"
 
 
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -419,8 +425,14 @@ class InvoiceRun(Base):
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # The selection: None means every employer with billable hours (of the cadence, if set).
+    cadence: Mapped[BillingCadence | None] = mapped_column(enum_column(BillingCadence))
+    employer_ids: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
 
 
 class InvoiceNumberCounter(Base):
@@ -453,16 +465,24 @@ class Invoice(Base):
     vat_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     total_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    credited_ore: Mapped[int] = mapped_column(BigInteger, default=0)  # by later credit notes
     status: Mapped[InvoiceStatus] = mapped_column(
         enum_column(InvoiceStatus), default=InvoiceStatus.DRAFT
     )
     payment_id: Mapped[str | None] = mapped_column(String(15), unique=True)  # FI +71 id
-    # The buyer as it was when issued: the invoice must not change if the employer does.
+    # Buyer and seller as they were when issued: the invoice must not change if they do.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
+    seller: Mapped[dict] = mapped_column(JSON, default=dict)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     timesheet_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     timesheet_sha256: Mapped[str | None] = mapped_column(String(64))
+    delivery_state: Mapped[DeliveryState] = mapped_column(
+        enum_column(DeliveryState), default=DeliveryState.PENDING
+    )
+    delivery_attempts: Mapped[int] = mapped_column(default=0)
+    delivery_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_at: Mapped[datetime | None]
 
@@ -470,6 +490,21 @@ class Invoice(Base):
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position"
     )
+    credited_invoice: Mapped[Invoice | None] = relationship(remote_side=[id])
+
+    @property
+    def display_number(self) -> str:
+        if self.number is None or self.year is None:
+            return ""
+        return f"{self.series}-{self.year}-{self.number:04d}"
+
+    @property
+    def open_ore(self) -> int:
+        return max(self.total_ore - self.paid_ore - self.credited_ore, 0)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
     __table_args__ = (
         UniqueConstraint("series", "year", "number", name="uq_invoices_number"),
@@ -485,11 +520,26 @@ class InvoiceLine(Base):
     credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"))
     position: Mapped[int] = mapped_column(default=0)
     description: Mapped[str] = mapped_column(String(300))
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
     minutes: Mapped[int]
     rate_ore: Mapped[int]
     amount_ore: Mapped[int] = mapped_column(BigInteger)
+    # On a credit note line: the credited hours may be billed again on a later invoice.
+    released_entries: Mapped[bool] = mapped_column(default=False)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    placement: Mapped[Placement | None] = relationship()
+    entries: Mapped[list[TimeEntry]] = relationship(secondary="invoice_line_entries")
+
+
+invoice_line_entries = Table(
+    "invoice_line_entries",
+    Base.metadata,
+    Column("invoice_line_id", ForeignKey("invoice_lines.id"), primary_key=True),
+    Column("time_entry_id", ForeignKey("time_entries.id"), primary_key=True, index=True),
+)
+"""Which shifts each invoice line billed: kept even when a credit note releases them."""
 
 
 class Payment(Base):

@@ -1,0 +1,82 @@
+"""The bookkeeping export: one row per issued invoice or credit note in a period."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import Invoice, InvoiceKind
+
+COLUMNS = [
+    "nummer",
+    "type",
+    "fakturadato",
+    "kunde",
+    "cvr",
+    "ean",
+    "netto",
+    "moms",
+    "total",
+    "forfaldsdato",
+    "status",
+    "krediterer",
+]
+
+
+def kroner(ore: int) -> str:
+    """Øre as '1234,50' (no thousands separator, comma decimals: what Danish systems import)."""
+    sign = "-" if ore < 0 else ""
+    ore = abs(ore)
+    return f"{sign}{ore // 100},{ore % 100:02d}"
+
+
+def text_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas in text a user typed (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def issued_in(session: Session, date_from: date, date_to: date) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.number.is_not(None),
+                Invoice.issue_date >= date_from,
+                Invoice.issue_date <= date_to,
+            )
+            .order_by(Invoice.issue_date, Invoice.series, Invoice.number)
+        )
+    )
+
+
+def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
+    """Semicolon-separated rows; credit notes count negative, so the totals are the net sales."""
+    invoices = issued_in(session, date_from, date_to)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    sums = [0, 0, 0]
+    for invoice in invoices:
+        sign = -1 if invoice.kind == InvoiceKind.CREDIT_NOTE else 1
+        figures = [sign * invoice.subtotal_ore, sign * invoice.vat_ore, sign * invoice.total_ore]
+        sums = [a + b for a, b in zip(sums, figures, strict=True)]
+        writer.writerow(
+            [
+                invoice.display_number,
+                "kreditnota" if sign < 0 else "faktura",
+                invoice.issue_date.strftime("%d-%m-%Y"),
+                text_cell(invoice.buyer.get("name", "")),
+                invoice.buyer.get("cvr", ""),
+                invoice.buyer.get("ean", ""),
+                *(kroner(v) for v in figures),
+                invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
+                invoice.status.value,
+                invoice.credited_invoice.display_number if invoice.credited_invoice else "",
+            ]
+        )
+    writer.writerow(["I alt", "", "", f"{len(invoices)} bilag", "", "", *map(kroner, sums), "", "", ""])
+    return out.getvalue()

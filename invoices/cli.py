@@ -1,0 +1,77 @@
+"""flask --app wsgi invoice-run / invoices retry-deliveries / worker."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask, current_app
+
+from invoices import delivery, runs
+from portal.db import get_session
+from portal.errors import DomainError
+from portal.i18n import hours, money
+from portal.jobs import QUEUE_NAME, queue
+from portal.models import BillingCadence
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("invoice-run")
+    @click.option("--until", "until", required=True, help="Period end, YYYY-MM-DD.")
+    @click.option(
+        "--cadence", type=click.Choice([c.value for c in BillingCadence]), default=None
+    )
+    @click.option("--employer", "employer_ids", type=int, multiple=True, help="Only these ids.")
+    @click.option("--issue", is_flag=True, help="Issue the invoices (default: preview only).")
+    def invoice_run(until: str, cadence: str | None, employer_ids: tuple[int, ...], issue: bool):
+        """Preview (or with --issue, issue) invoices for approved hours up to --until."""
+        try:
+            period_end = date.fromisoformat(until)
+        except ValueError as error:
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--until") from error
+        session = get_session()
+        chosen = BillingCadence(cadence) if cadence else None
+        preview = runs.preview(session, period_end, chosen, list(employer_ids) or None)
+        for draft in preview.drafts:
+            click.echo(
+                f"{draft.employer.name:<40} {len(draft.lines):>3} lines "
+                f"{hours(draft.minutes):>8} t {money(draft.total_ore):>16}"
+            )
+        click.echo(
+            f"{len(preview.drafts)} invoices, {money(preview.total_ore)} incl. VAT; "
+            f"{len(preview.left_out)} shifts left out (not approved)."
+        )
+        if not issue:
+            return
+        try:
+            run = runs.start_run(session, None, period_end, chosen, list(employer_ids) or None)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        session.commit()
+        job_id = queue().enqueue(runs.run_job, run.id)
+        if job_id:
+            click.echo(f"Run {run.id} queued as job {job_id}; a worker issues the invoices.")
+        else:
+            session.refresh(run)
+            click.echo(f"Run {run.id}: {run.done}/{run.total} employers, status {run.status.value}.")
+
+    @app.cli.group("invoices")
+    def invoices_group() -> None:
+        """Invoice maintenance."""
+
+    @invoices_group.command("retry-deliveries")
+    def retry_deliveries() -> None:
+        """E-mail again the invoices whose delivery failed (cron-able)."""
+        click.echo(f"{delivery.retry_failed()} invoices sent.")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker(burst: bool) -> None:
+        """Run an RQ worker for the portal's queue (needs REDIS_URL)."""
+        from redis import Redis
+        from rq import Worker
+
+        url = current_app.config.get("REDIS_URL")
+        if not url:
+            raise click.ClickException("Set REDIS_URL (or PORTAL_REDIS_URL) to run a worker.")
+        Worker([QUEUE_NAME], connection=Redis.from_url(url)).work(burst=burst)

@@ -1,0 +1,147 @@
+"""Credit notes: the only way to correct an issued invoice."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from invoices import amounts, documents, numbering
+from portal.errors import Conflict, Invalid
+from portal.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    TimeEntry,
+    User,
+    invoice_line_entries,
+    utcnow,
+)
+from portal.services import audit
+from portal.services import settings as settings_service
+
+
+def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
+    """Lines of the invoice that an earlier credit note already credited."""
+    return set(
+        session.scalars(
+            select(InvoiceLine.credited_line_id)
+            .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+            .where(
+                Invoice.credited_invoice_id == invoice.id,
+                InvoiceLine.credited_line_id.is_not(None),
+            )
+        )
+    )
+
+
+def issue_credit_note(
+    session: Session,
+    by: User,
+    invoice: Invoice,
+    line_ids: list[int] | None,
+    release_entries: bool,
+    reason: str,
+) -> Invoice:
+    """Credit whole lines of an issued invoice (all of them when line_ids is None).
+
+    With release_entries the credited shifts become billable again, so corrected hours can
+    go on a later invoice; without it they stay settled by this invoice and its credit."""
+    if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
+        raise Conflict(_("Only issued invoices can be credited."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give a reason for the credit note."))
+    already = credited_line_ids(session, invoice)
+    available = [line for line in invoice.lines if line.id not in already]
+    if line_ids is None:
+        chosen = available
+    else:
+        wanted = set(line_ids)
+        if not wanted <= {line.id for line in invoice.lines}:
+            raise Invalid(_("Choose lines of this invoice."))
+        if wanted & already:
+            raise Conflict(_("A chosen line has already been credited."))
+        chosen = [line for line in available if line.id in wanted]
+    if not chosen:
+        raise Conflict(_("Every line of this invoice has already been credited."))
+
+    org = settings_service.get(session)
+    subtotal, vat, total = amounts.totals([line.amount_ore for line in chosen], invoice.vat_rate_bp)
+    if len(chosen) == len(invoice.lines) and not already:
+        vat, total = invoice.vat_ore, invoice.total_ore  # a full credit mirrors the invoice
+    today = date.today()
+    note = Invoice(
+        kind=InvoiceKind.CREDIT_NOTE,
+        series=org.credit_note_series,
+        employer_id=invoice.employer_id,
+        credited_invoice_id=invoice.id,
+        period_start=min(line.period_start or invoice.period_start for line in chosen),
+        period_end=max(line.period_end or invoice.period_end for line in chosen),
+        subtotal_ore=subtotal,
+        vat_rate_bp=invoice.vat_rate_bp,
+        vat_ore=vat,
+        total_ore=total,
+        buyer=invoice.buyer,
+        seller=documents.current_seller(org),
+        status=InvoiceStatus.DRAFT,
+    )
+    session.add(note)
+    for position, line in enumerate(chosen, start=1):
+        session.add(
+            InvoiceLine(
+                invoice=note,
+                placement_id=line.placement_id,
+                credited_line_id=line.id,
+                position=position,
+                description=line.description,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                minutes=line.minutes,
+                rate_ore=line.rate_ore,
+                amount_ore=line.amount_ore,
+                released_entries=release_entries,
+            )
+        )
+        if release_entries:
+            entry_ids = select(invoice_line_entries.c.time_entry_id).where(
+                invoice_line_entries.c.invoice_line_id == line.id
+            )
+            session.execute(
+                update(TimeEntry)
+                .where(TimeEntry.id.in_(entry_ids), TimeEntry.invoice_line_id == line.id)
+                .values(invoice_line_id=None)
+                .execution_options(synchronize_session="fetch")
+            )
+    session.flush()
+    note.issue_date, note.year = today, today.year
+    note.number = numbering.next_number(session, note.series, note.year)
+    note.status, note.issued_at = InvoiceStatus.ISSUED, utcnow()
+    pdf = documents.invoice_pdf(session, note, reason=reason)
+    note.pdf, note.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+
+    invoice.credited_ore += note.total_ore
+    if invoice.credited_ore + invoice.paid_ore >= invoice.total_ore:
+        invoice.status = (
+            InvoiceStatus.CREDITED
+            if invoice.credited_ore >= invoice.total_ore
+            else InvoiceStatus.PAID
+        )
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "invoice.credited",
+        note,
+        number=note.display_number,
+        credits=invoice.display_number,
+        total_ore=note.total_ore,
+        lines=[line.id for line in chosen],
+        released=release_entries,
+        reason=reason,
+    )
+    return note

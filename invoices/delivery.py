@@ -1,0 +1,107 @@
+"""E-mailing issued invoices and credit notes with their PDFs; failures are kept and retried."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal import mail
+from portal.db import database
+from portal.i18n import money
+from portal.jobs import job
+from portal.models import DeliveryState, Invoice, utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def message_for(invoice: Invoice) -> mail.Message:
+    """The e-mail to the employer's invoice address, with the archived PDFs attached."""
+    number = invoice.display_number
+    with force_locale("da"):
+        if invoice.is_credit_note:
+            subject = _("Credit note %(number)s", number=number)
+            text = _(
+                "Dear %(name)s,\n\nAttached is credit note %(number)s of %(total)s, which "
+                "corrects invoice %(original)s.\n\nKind regards\n%(seller)s\n",
+                name=invoice.buyer.get("name", ""),
+                number=number,
+                total=money(invoice.total_ore),
+                original=invoice.credited_invoice.display_number if invoice.credited_invoice else "",
+                seller=invoice.seller.get("legal_name", ""),
+            )
+        else:
+            subject = _("Invoice %(number)s", number=number)
+            text = _(
+                "Dear %(name)s,\n\nAttached is invoice %(number)s of %(total)s for the "
+                "approved hours, due %(due)s, with the timesheet.\n\nPlease use payment id "
+                "%(payment_id)s when you pay by bank transfer.\n\nKind regards\n%(seller)s\n",
+                name=invoice.buyer.get("name", ""),
+                number=number,
+                total=money(invoice.total_ore),
+                due=invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
+                payment_id=invoice.payment_id or "",
+                seller=invoice.seller.get("legal_name", ""),
+            )
+    attachments = [mail.Attachment(f"{number}.pdf", invoice.pdf or b"")]
+    if invoice.timesheet_pdf:
+        attachments.append(mail.Attachment(f"{number}-timeseddel.pdf", invoice.timesheet_pdf))
+    return mail.Message(invoice.buyer.get("email", ""), subject, text, attachments)
+
+
+@job
+def deliver(invoice_id: int, force: bool = False) -> bool:
+    """Send the invoice once (or again with force); record the outcome on the invoice.
+
+    Raises after recording a failure when running under RQ, so RQ retries it."""
+    factory = database().sessionmaker
+    with factory() as session:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None or invoice.number is None:
+            return False
+        if invoice.delivery_state == DeliveryState.SENT and not force:
+            return True
+        message = message_for(invoice)
+        invoice.delivery_attempts += 1
+        try:
+            if not message.to:
+                raise smtplib.SMTPRecipientsRefused({"": (550, b"no invoice e-mail address")})
+            mail.mailer().send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            invoice.delivery_state = DeliveryState.FAILED
+            invoice.delivery_error = str(error)[:500] or type(error).__name__
+            session.commit()
+            log.warning("invoice %s not delivered: %s", invoice.display_number, error)
+            if _under_rq():
+                raise
+            return False
+        invoice.delivery_state = DeliveryState.SENT
+        invoice.delivery_error = ""
+        invoice.delivered_at = utcnow()
+        session.commit()
+        return True
+
+
+def retry_failed() -> int:
+    """Try again every failed delivery that has attempts left; return how many went out."""
+    factory = database().sessionmaker
+    with factory() as session:
+        ids = session.scalars(
+            select(Invoice.id).where(
+                Invoice.delivery_state == DeliveryState.FAILED,
+                Invoice.delivery_attempts < MAX_ATTEMPTS,
+            )
+        ).all()
+    return sum(1 for invoice_id in ids if deliver(invoice_id))
+
+
+def _under_rq() -> bool:
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover
+        return False
+    return get_current_job() is not None

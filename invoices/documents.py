@@ -1,0 +1,96 @@
+"""Invoice and credit-note PDFs, and the timesheets attached to an invoice.
+
+Rendering is a pure function of stored data (the invoice row, its lines and its snapshots of
+buyer and seller), through the one PDF engine in invoices.pdf."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from invoices import numbering, timesheets
+from invoices.pdf import engine
+from portal.models import (
+    Invoice,
+    InvoiceLine,
+    OrganisationSettings,
+    Placement,
+    TimeEntry,
+    invoice_line_entries,
+)
+
+SELLER_FIELDS = (
+    "legal_name", "cvr", "address_line", "postcode", "city", "email", "phone",
+    "bank_reg", "bank_account", "iban", "bic", "fi_creditor_number",
+    "late_interest_rate_bp", "payment_terms_days",
+)
+
+
+def current_seller(org: OrganisationSettings) -> dict:
+    """The seller's details as they are now, to be frozen into an invoice."""
+    return {name: getattr(org, name) for name in SELLER_FIELDS}
+
+
+def percent(basis_points: int) -> str:
+    """2500 -> '25', 1025 -> '10,25'."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole},{rest:02d}" if rest else str(whole)
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    seller: dict
+    buyer: dict
+    fi_line: str | None
+    pay_url: str | None
+    reason: str
+    vat_rate: str
+    interest_rate: str
+
+
+def invoice_pdf(
+    session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
+) -> bytes:
+    """The invoice (or credit note) as PDF bytes: every field of a full Danish invoice."""
+    seller = invoice.seller
+    fi = None
+    if not invoice.is_credit_note and invoice.payment_id:
+        fi = numbering.fi_line(invoice.payment_id, seller.get("fi_creditor_number", ""))
+    document = InvoiceDocument(
+        invoice=invoice,
+        lines=list(invoice.lines),
+        seller=seller,
+        buyer=invoice.buyer,
+        fi_line=fi,
+        pay_url=pay_url,
+        reason=reason,
+        vat_rate=percent(invoice.vat_rate_bp),
+        interest_rate=percent(seller.get("late_interest_rate_bp", 0)),
+    )
+    return engine().render("pdf/invoice.html", locale="da", doc=document)
+
+
+def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
+    """One timesheet per placement with exactly the shifts this invoice bills."""
+    line_ids = [line.id for line in invoice.lines]
+    entries = session.scalars(
+        select(TimeEntry)
+        .join(invoice_line_entries, invoice_line_entries.c.time_entry_id == TimeEntry.id)
+        .where(invoice_line_entries.c.invoice_line_id.in_(line_ids))
+        .order_by(TimeEntry.placement_id, TimeEntry.work_date, TimeEntry.start_time)
+    ).all()
+    by_placement: dict[int, list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        by_placement[entry.placement_id].append(entry)
+    sheets = [
+        timesheets.timesheet_for_entries(session, session.get(Placement, placement_id), group)
+        for placement_id, group in sorted(by_placement.items())
+    ]
+    return engine().render(
+        "pdf/invoice_timesheets.html", locale="da", sheets=sheets, invoice=invoice
+    )

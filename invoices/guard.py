@@ -1,0 +1,102 @@
+"""Issued invoices never change: an ORM flush guard refuses edits and deletes.
+
+The service layer refuses first with a clear message; this guard is the safety net for any
+code path that forgets (a script, a future feature). Payment status and delivery bookkeeping
+may change; the document itself (parties, lines, amounts, number, archived PDFs) may not."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from portal.errors import Conflict
+from portal.models import Invoice, InvoiceLine, TimeEntry
+
+# What may still change on an issued invoice: it is not part of the document.
+MUTABLE_AFTER_ISSUE = {
+    "status",
+    "paid_ore",
+    "credited_ore",
+    "delivery_state",
+    "delivery_attempts",
+    "delivery_error",
+    "delivered_at",
+}
+# Archived bytes are written once, in the issuing transaction.
+WRITE_ONCE = {"pdf", "pdf_sha256", "timesheet_pdf", "timesheet_sha256"}
+# A billed shift keeps its hours; only a credit note may release it (invoice_line_id -> None).
+FROZEN_ENTRY_FIELDS = {
+    "placement_id", "work_date", "start_time", "end_time", "break_minutes", "minutes",
+}
+
+
+class ImmutableInvoice(Conflict):
+    pass
+
+
+def _was_issued(invoice: Invoice) -> bool:
+    history = inspect(invoice).attrs.number.history
+    before = history.deleted[0] if history.deleted else invoice.number
+    return before is not None and not inspect(invoice).pending
+
+
+def _check_invoice(invoice: Invoice) -> None:
+    if not _was_issued(invoice):
+        return
+    state = inspect(invoice)
+    for attr in state.mapper.column_attrs:
+        name = attr.key
+        if name in MUTABLE_AFTER_ISSUE:
+            continue
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue
+        if name in WRITE_ONCE and (not history.deleted or history.deleted[0] is None):
+            continue
+        raise ImmutableInvoice(f"issued invoice {invoice.display_number}: {name} cannot change")
+
+
+def _check_line(line: InvoiceLine, deleting: bool) -> None:
+    invoice = line.invoice
+    if invoice is None or invoice.number is None:
+        return
+    state = inspect(line)
+    if deleting:
+        raise ImmutableInvoice(f"a line of issued invoice {invoice.display_number} was deleted")
+    changed = [a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()]
+    if changed and not state.pending:
+        raise ImmutableInvoice(f"a line of issued invoice {invoice.display_number} changed")
+
+
+def _check_entry(entry: TimeEntry) -> None:
+    state = inspect(entry)
+    billed = state.attrs.invoice_line_id.history
+    was_billed = (billed.deleted[0] if billed.deleted else entry.invoice_line_id) is not None
+    if not was_billed:
+        return
+    for name in FROZEN_ENTRY_FIELDS:
+        if state.attrs[name].history.has_changes():
+            raise ImmutableInvoice("an invoiced shift cannot change")
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Invoice):
+            _check_invoice(obj)
+        elif isinstance(obj, InvoiceLine):
+            _check_line(obj, deleting=False)
+        elif isinstance(obj, TimeEntry):
+            _check_entry(obj)
+    for obj in session.deleted:
+        if isinstance(obj, Invoice) and inspect(obj).attrs.number.value is not None:
+            raise ImmutableInvoice(f"issued invoice {obj.display_number} cannot be deleted")
+        if isinstance(obj, InvoiceLine):
+            _check_line(obj, deleting=True)
+        if isinstance(obj, TimeEntry) and obj.invoice_line_id is not None:
+            raise ImmutableInvoice("an invoiced shift cannot be deleted")
+
+
+def install() -> None:
+    """Guard every session (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)

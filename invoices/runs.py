@@ -1,0 +1,399 @@
+"""The invoice run: approved, uninvoiced hours up to a period end become one invoice per
+employer, with lines per placement and ISO week, a gapless number and archived PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from invoices import amounts, documents, numbering
+from portal.db import database
+from portal.errors import Invalid, NotFound
+from portal.jobs import job, queue
+from portal.models import (
+    BillingCadence,
+    Employer,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceStatus,
+    JobOrder,
+    Placement,
+    RunStatus,
+    TimeEntry,
+    User,
+    invoice_line_entries,
+    utcnow,
+)
+from portal.services import audit
+from portal.services import settings as settings_service
+
+log = logging.getLogger(__name__)
+
+APPROVED = and_(
+    TimeEntry.worker_confirmed_at.is_not(None),
+    TimeEntry.employer_approved_at.is_not(None),
+    TimeEntry.disputed_at.is_(None),
+)
+
+
+@dataclass
+class DraftLine:
+    placement: Placement
+    iso_year: int
+    iso_week: int
+    entries: list[TimeEntry]
+    description: str = ""
+    minutes: int = 0
+    rate_ore: int = 0
+    amount_ore: int = 0
+
+    @property
+    def period_start(self) -> date:
+        return min(e.work_date for e in self.entries)
+
+    @property
+    def period_end(self) -> date:
+        return max(e.work_date for e in self.entries)
+
+
+@dataclass
+class Draft:
+    employer: Employer
+    lines: list[DraftLine]
+    vat_rate_bp: int
+    subtotal_ore: int = 0
+    vat_ore: int = 0
+    total_ore: int = 0
+
+    @property
+    def period_start(self) -> date:
+        return min(line.period_start for line in self.lines)
+
+    @property
+    def period_end(self) -> date:
+        return max(line.period_end for line in self.lines)
+
+    @property
+    def minutes(self) -> int:
+        return sum(line.minutes for line in self.lines)
+
+
+@dataclass
+class Preview:
+    period_end: date
+    drafts: list[Draft] = field(default_factory=list)
+    left_out: list[TimeEntry] = field(default_factory=list)
+
+    @property
+    def total_ore(self) -> int:
+        return sum(d.total_ore for d in self.drafts)
+
+
+def _scope(stmt, period_end: date, cadence: BillingCadence | None, employer_ids):
+    stmt = stmt.where(TimeEntry.invoice_line_id.is_(None), TimeEntry.work_date <= period_end)
+    if cadence is not None:
+        stmt = stmt.where(Employer.billing_cadence == cadence)
+    if employer_ids:
+        stmt = stmt.where(Placement.employer_id.in_(employer_ids))
+    return stmt
+
+
+def _entries_query(period_end, cadence=None, employer_ids=None, approved=True):
+    stmt = (
+        select(TimeEntry)
+        .join(Placement, TimeEntry.placement_id == Placement.id)
+        .join(Employer, Placement.employer_id == Employer.id)
+        .options(
+            joinedload(TimeEntry.placement).joinedload(Placement.worker),
+            joinedload(TimeEntry.placement)
+            .joinedload(Placement.job_order)
+            .joinedload(JobOrder.work_area),
+        )
+        .order_by(Placement.employer_id, Placement.id, TimeEntry.work_date, TimeEntry.start_time)
+    )
+    stmt = stmt.where(APPROVED if approved else ~APPROVED)
+    return _scope(stmt, period_end, cadence, employer_ids)
+
+
+def describe(placement: Placement, iso_year: int, iso_week: int, period_end: date) -> str:
+    """'Lager – Jørgen H. – uge 46' (the year is added when it is not the period's)."""
+    week = f"uge {iso_week}" if iso_year == period_end.year else f"uge {iso_week} {iso_year}"
+    return f"{placement.job_order.work_area.name} – {placement.worker.display_name} – {week}"
+
+
+def build_draft(employer: Employer, entries: Iterable[TimeEntry], vat_rate_bp: int, period_end):
+    """Group an employer's entries into lines per placement and ISO week, with amounts."""
+    groups: dict[tuple[int, int, int], list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        iso = entry.work_date.isocalendar()
+        groups[(entry.placement_id, iso.year, iso.week)].append(entry)
+    lines = []
+    for (_placement_id, iso_year, iso_week), group in sorted(groups.items()):
+        placement = group[0].placement
+        minutes = sum(e.minutes for e in group)
+        lines.append(
+            DraftLine(
+                placement=placement,
+                iso_year=iso_year,
+                iso_week=iso_week,
+                entries=group,
+                description=describe(placement, iso_year, iso_week, period_end),
+                minutes=minutes,
+                rate_ore=placement.bill_rate_ore,
+                amount_ore=amounts.line_amount_ore(minutes, placement.bill_rate_ore),
+            )
+        )
+    subtotal, vat, total = amounts.totals([line.amount_ore for line in lines], vat_rate_bp)
+    return Draft(employer, lines, vat_rate_bp, subtotal, vat, total)
+
+
+def preview(
+    session: Session,
+    period_end: date,
+    cadence: BillingCadence | None = None,
+    employer_ids: list[int] | None = None,
+) -> Preview:
+    """What a run would bill, and the entries left out because they are not approved."""
+    vat_rate_bp = settings_service.get(session).vat_rate_bp
+    entries = session.scalars(_entries_query(period_end, cadence, employer_ids)).unique().all()
+    by_employer: dict[int, list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        by_employer[entry.placement.employer_id].append(entry)
+    employers = {
+        e.id: e for e in session.scalars(select(Employer).where(Employer.id.in_(by_employer)))
+    }
+    result = Preview(period_end)
+    for employer_id in sorted(by_employer, key=lambda i: employers[i].name):
+        result.drafts.append(
+            build_draft(employers[employer_id], by_employer[employer_id], vat_rate_bp, period_end)
+        )
+    result.left_out = list(
+        session.scalars(_entries_query(period_end, cadence, employer_ids, approved=False)).unique()
+    )
+    return result
+
+
+def start_run(
+    session: Session,
+    by: User | None,
+    period_end: date,
+    cadence: BillingCadence | None = None,
+    employer_ids: list[int] | None = None,
+) -> InvoiceRun:
+    """Record a run for the chosen employers (all with billable hours when none are chosen)."""
+    if period_end > date.today() + timedelta(days=31):
+        raise Invalid(_("The period end is too far in the future."))
+    billable = billable_employer_ids(session, period_end, cadence, employer_ids)
+    if not billable:
+        raise Invalid(_("There are no approved, uninvoiced hours to bill up to that date."))
+    run = InvoiceRun(
+        period_end=period_end,
+        created_by_id=by.id if by is not None else None,
+        cadence=cadence,
+        employer_ids=sorted(employer_ids) if employer_ids else None,
+        total=len(billable),
+        status=RunStatus.QUEUED,
+        errors=[],
+    )
+    session.add(run)
+    session.flush()
+    audit.record(session, by, "invoice_run.started", run, period_end=period_end, total=run.total)
+    return run
+
+
+def billable_employer_ids(session, period_end, cadence=None, employer_ids=None) -> list[int]:
+    stmt = (
+        select(Placement.employer_id)
+        .join(TimeEntry, TimeEntry.placement_id == Placement.id)
+        .join(Employer, Placement.employer_id == Employer.id)
+        .where(APPROVED)
+        .distinct()
+    )
+    return sorted(session.scalars(_scope(stmt, period_end, cadence, employer_ids)))
+
+
+def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> Invoice | None:
+    """Issue one employer's invoice in the caller's transaction, or None if nothing is left.
+
+    Concurrent runs over the same employer serialize on the employer row; the second finds
+    every entry already billed and issues nothing."""
+    employer = session.scalar(
+        select(Employer).where(Employer.id == employer_id).with_for_update()
+    )
+    if employer is None:
+        raise NotFound()
+    entries = session.scalars(
+        _entries_query(run.period_end, None, [employer_id]).with_for_update(of=TimeEntry)
+    ).unique().all()
+    if not entries:
+        return None
+    org = settings_service.get(session)
+    draft = build_draft(employer, entries, org.vat_rate_bp, run.period_end)
+    today = date.today()
+    invoice = Invoice(
+        kind=InvoiceKind.INVOICE,
+        series=org.invoice_series,
+        employer=employer,
+        run_id=run.id,
+        period_start=draft.period_start,
+        period_end=draft.period_end,
+        subtotal_ore=draft.subtotal_ore,
+        vat_rate_bp=draft.vat_rate_bp,
+        vat_ore=draft.vat_ore,
+        total_ore=draft.total_ore,
+        buyer=buyer_snapshot(employer, entries),
+        seller=documents.current_seller(org),
+        status=InvoiceStatus.DRAFT,
+    )
+    session.add(invoice)
+    for position, line in enumerate(draft.lines, start=1):
+        row = InvoiceLine(
+            invoice=invoice,
+            placement_id=line.placement.id,
+            position=position,
+            description=line.description,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            minutes=line.minutes,
+            rate_ore=line.rate_ore,
+            amount_ore=line.amount_ore,
+        )
+        session.add(row)
+        session.flush()
+        session.execute(
+            invoice_line_entries.insert(),
+            [{"invoice_line_id": row.id, "time_entry_id": e.id} for e in line.entries],
+        )
+        session.execute(
+            update(TimeEntry)
+            .where(TimeEntry.id.in_([e.id for e in line.entries]))
+            .values(invoice_line_id=row.id)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    # The timesheet needs no invoice number, so it renders before the counter is locked.
+    timesheet = documents.invoice_timesheet_pdf(session, invoice)
+    # Number last: the counter row stays locked from here until the commit.
+    invoice.issue_date = today
+    invoice.year = today.year
+    invoice.due_date = today + timedelta(days=employer.payment_terms_days or org.payment_terms_days)
+    invoice.number = numbering.next_number(session, invoice.series, invoice.year)
+    invoice.payment_id = numbering.payment_id(invoice.year, invoice.number)
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issued_at = utcnow()
+    pdf = documents.invoice_pdf(session, invoice)
+    invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+    invoice.timesheet_pdf = timesheet
+    invoice.timesheet_sha256 = hashlib.sha256(timesheet).hexdigest()
+    session.flush()
+    audit.record(
+        session,
+        None if run.created_by_id is None else session.get(User, run.created_by_id),
+        "invoice.issued",
+        invoice,
+        number=invoice.display_number,
+        total_ore=invoice.total_ore,
+        run_id=run.id,
+    )
+    return invoice
+
+
+def buyer_snapshot(employer: Employer, entries: list[TimeEntry]) -> dict:
+    orders = {e.placement.job_order for e in entries}
+    return {
+        "name": employer.name,
+        "address_line": employer.address_line,
+        "postcode": employer.postcode,
+        "city": employer.city,
+        "cvr": employer.cvr,
+        "ean": employer.ean or "",
+        "email": employer.invoice_email,
+        # Public bodies need the order number and person reference on every invoice.
+        "order_reference": ", ".join(sorted({o.order_reference for o in orders if o.order_reference})),
+        "person_reference": ", ".join(
+            sorted({o.person_reference for o in orders if o.person_reference})
+        ),
+    }
+
+
+def process_run(factory: sessionmaker, run_id: int, employer_ids: list[int] | None = None) -> list[int]:
+    """Issue the run's invoices, one employer per transaction; returns the invoice ids.
+
+    A crash leaves whole invoices or none; running it again continues where it stopped,
+    because billed entries are no longer billable."""
+    with factory.begin() as session:
+        run = session.get(InvoiceRun, run_id)
+        if run is None:
+            raise NotFound()
+        if run.status == RunStatus.QUEUED:
+            run.status, run.started_at = RunStatus.RUNNING, utcnow()
+        todo = employer_ids or billable_employer_ids(
+            session, run.period_end, run.cadence, run.employer_ids
+        )
+    issued = []
+    for employer_id in todo:
+        try:
+            with factory.begin() as session:
+                run = session.get(InvoiceRun, run_id)
+                invoice = issue_for_employer(session, run, employer_id)
+                if invoice is not None:
+                    issued.append(invoice.id)
+                _step(session, run_id)
+        except Exception as error:  # one employer's failure must not stop the others
+            log.exception("invoice run %s: employer %s failed", run_id, employer_id)
+            with factory.begin() as session:
+                _step(session, run_id, error=f"{employer_id}: {error}")
+    with factory.begin() as session:
+        _finish_if_done(session, run_id)
+    return issued
+
+
+def _step(session: Session, run_id: int, error: str | None = None) -> None:
+    """Count one employer as done (atomically: several workers may share a run)."""
+    session.execute(
+        update(InvoiceRun)
+        .where(InvoiceRun.id == run_id)
+        .values(done=InvoiceRun.done + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if error:
+        run = session.get(InvoiceRun, run_id, with_for_update=True)
+        run.errors = [*(run.errors or []), error]
+
+
+def _finish_if_done(session: Session, run_id: int) -> None:
+    run = session.get(InvoiceRun, run_id, with_for_update=True)
+    session.refresh(run)
+    if run.done >= run.total and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        run.status = RunStatus.FAILED if run.errors else RunStatus.DONE
+        run.finished_at = utcnow()
+
+
+def runs_in_progress(session: Session) -> list[InvoiceRun]:
+    return list(
+        session.scalars(
+            select(InvoiceRun).where(
+                or_(InvoiceRun.status == RunStatus.QUEUED, InvoiceRun.status == RunStatus.RUNNING)
+            )
+        )
+    )
+
+
+
+@job
+def run_job(run_id: int) -> None:
+    """The background job: issue the run's invoices, then queue their delivery."""
+    from invoices import delivery
+
+    for invoice_id in process_run(database().sessionmaker, run_id):
+        queue().enqueue(delivery.deliver, invoice_id, retries=3)

@@ -1,0 +1,75 @@
+"""Background jobs behind one class: RQ on Redis when configured, otherwise inline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "portal"
+_worker_app: Flask | None = None
+
+
+class JobQueue:
+    """Enqueue a function call; run it now when no Redis is configured."""
+
+    def __init__(self, redis_url: str | None, mode: str | None = None) -> None:
+        self.mode = mode or ("rq" if redis_url else "inline")
+        self.redis_url = redis_url
+        self._queue = None
+
+    @property
+    def queue(self):
+        if self._queue is None:
+            from redis import Redis
+            from rq import Queue
+
+            self._queue = Queue(QUEUE_NAME, connection=Redis.from_url(self.redis_url))
+        return self._queue
+
+    def enqueue(self, func: Callable, *args: Any, retries: int = 0, **kwargs: Any) -> str | None:
+        """Queue func(*args); returns the RQ job id, or None when it already ran inline."""
+        if self.mode == "inline":
+            func(*args, **kwargs)
+            return None
+        from rq import Retry
+
+        retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None
+        job = self.queue.enqueue(func, *args, retry=retry, job_timeout=3600, **kwargs)
+        return job.id
+
+
+def queue() -> JobQueue:
+    return current_app.extensions["jobs"]
+
+
+def job(func: Callable) -> Callable:
+    """Make a function runnable by an RQ worker: it gets an app context if it has none."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            return func(*args, **kwargs)
+        with worker_app().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def worker_app() -> Flask:
+    """The app a worker process runs jobs in, configured from the environment like gunicorn's."""
+    global _worker_app
+    if _worker_app is None:
+        from portal import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["jobs"] = JobQueue(app.config.get("REDIS_URL"), app.config.get("JOBS"))

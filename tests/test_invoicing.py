@@ -1,0 +1,346 @@
+"""The invoice run, numbering, PDFs, immutability, credit notes, delivery and exports."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from invoices import credit, runs
+from invoices.guard import ImmutableInvoice
+from portal.db import database
+from portal.models import (
+    AuditEvent,
+    DeliveryState,
+    Invoice,
+    InvoiceKind,
+    InvoiceRun,
+    InvoiceStatus,
+    Role,
+    RunStatus,
+    TimeEntry,
+)
+from tests import factories
+from tests.conftest import post_form
+from tests.invoicing import approved_entry, employer_with_hours, organisation, pdf_text
+
+PERIOD_END = date(2026, 11, 30)
+
+
+def issue_run(db, period_end=PERIOD_END, employer_ids=None):
+    """Start and process a run the way the background job does; returns the issued invoices."""
+    run = runs.start_run(db, None, period_end, employer_ids=employer_ids)
+    db.commit()
+    ids = runs.process_run(database().sessionmaker, run.id)
+    db.expire_all()
+    return [db.get(Invoice, i) for i in ids]
+
+
+def test_preview_has_a_line_per_placement_and_week_and_lists_what_is_left_out(app, db, ctx):
+    organisation(db)
+    employer, [placement] = employer_with_hours(db, weeks=2, name="Frugtlageret")
+    waiting = factories.TimeEntryFactory(placement=placement, work_date=date(2026, 11, 20))
+    preview = runs.preview(db, PERIOD_END)
+    [draft] = preview.drafts
+    assert draft.employer == employer
+    assert [line.description for line in draft.lines] == [
+        f"Lager Frugtlageret – {placement.worker.display_name} – uge 45",
+        f"Lager Frugtlageret – {placement.worker.display_name} – uge 46",
+    ]
+    assert [line.minutes for line in draft.lines] == [480, 480]
+    assert draft.lines[0].amount_ore == 151200  # 8 h × 189,00 kr.
+    assert (draft.subtotal_ore, draft.vat_ore, draft.total_ore) == (302400, 75600, 378000)
+    assert preview.left_out == [waiting]
+
+
+def test_finance_issues_a_run_and_the_invoice_is_complete(client, db, as_role, mailbox):
+    organisation(db)
+    employer, [placement] = employer_with_hours(
+        db, weeks=2, name="Odense Kommune", ean="5798000554504"
+    )
+    placement.job_order.order_reference = "PO-117"
+    placement.job_order.person_reference = "Karen Park"
+    db.commit()
+    as_role(Role.FINANCE)
+
+    page = client.get(f"/finance/invoicing?period_end={PERIOD_END.isoformat()}&cadence=")
+    assert page.status_code == 200 and "Odense Kommune" in page.text
+    assert "3.780,00\xa0kr." in page.text
+    response = post_form(
+        client,
+        "/finance/invoicing/issue",
+        {"period_end": PERIOD_END.isoformat(), "cadence": "", "employer_ids": [employer.id]},
+        page=f"/finance/invoicing?period_end={PERIOD_END.isoformat()}",
+    )
+    assert response.status_code == 302
+    progress = client.get(response.headers["Location"])
+    assert 'value="1"' in progress.text and "1 af 1 virksomheder" in progress.text
+
+    invoice = db.scalar(select(Invoice).where(Invoice.employer_id == employer.id))
+    today = date.today()
+    assert invoice.display_number == f"F-{today.year}-0001"
+    assert invoice.status == InvoiceStatus.ISSUED
+    assert invoice.total_ore == 378000 and invoice.vat_ore == 75600
+    assert invoice.pdf_sha256 == hashlib.sha256(invoice.pdf).hexdigest()
+    assert invoice.timesheet_sha256 == hashlib.sha256(invoice.timesheet_pdf).hexdigest()
+    assert all(e.invoice_line_id for e in db.scalars(select(TimeEntry)))
+
+    text = pdf_text(invoice.pdf)
+    for expected in [
+        "Faktura",
+        invoice.display_number,
+        "Småjob Fyn",
+        "Kongensgade 40",
+        "CVR 13585628",
+        "Odense Kommune",
+        f"CVR {employer.cvr}",
+        "EAN 5798000554504",
+        "Ordrenr. PO-117",
+        "Personreference Karen Park",
+        today.strftime("%d-%m-%Y"),
+        invoice.due_date.strftime("%d-%m-%Y"),
+        "02-11-2026",  # supply period start
+        "11-11-2026",  # supply period end
+        "uge 45",
+        "8,00",
+        "189,00",
+        "3.024,00",
+        "Moms 25 %",
+        "756,00",
+        "3.780,00",
+        "1234",
+        "0012345678",
+        "DK5912340012345678",
+        f"+71<{invoice.payment_id}+81234567<",
+    ]:
+        assert expected in text, expected
+    sheet = pdf_text(invoice.timesheet_pdf)
+    assert placement.worker.first_name in sheet and "02-11-2026" in sheet and "16,00" in sheet
+
+    [message] = mailbox.to(employer.invoice_email)
+    assert message["Subject"] == f"Faktura {invoice.display_number}"
+    attachments = {p.get_filename(): p.get_payload(decode=True) for p in message.walk()
+                   if p.get_filename()}
+    assert attachments == {
+        f"{invoice.display_number}.pdf": invoice.pdf,
+        f"{invoice.display_number}-timeseddel.pdf": invoice.timesheet_pdf,
+    }
+    db.refresh(invoice)
+    assert invoice.delivery_state == DeliveryState.SENT
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "invoice.issued"))
+
+
+def test_running_twice_bills_nothing_twice_and_numbers_are_gapless(app, db, ctx):
+    organisation(db)
+    first, _ = employer_with_hours(db, weeks=1)
+    second, [placement] = employer_with_hours(db, weeks=1)
+    issued = issue_run(db)
+    assert sorted(i.number for i in issued) == [1, 2]
+    with pytest.raises(Exception, match="ingen godkendte|no approved"):
+        runs.start_run(db, None, PERIOD_END)
+    db.rollback()
+    approved_entry(placement, date(2026, 11, 18))
+    db.commit()
+    [third] = issue_run(db)
+    assert third.number == 3 and third.employer_id == second.id
+    minutes = db.scalar(select(func.sum(TimeEntry.minutes)))
+    billed = db.scalar(select(func.sum(Invoice.subtotal_ore)))
+    assert billed == minutes * 18900 // 60
+
+
+def test_issued_invoices_cannot_change_or_be_deleted(app, db, ctx):
+    organisation(db)
+    employer_with_hours(db, weeks=1)
+    [invoice] = issue_run(db)
+    for change in (
+        lambda: setattr(invoice, "total_ore", 1),
+        lambda: setattr(invoice, "number", 99),
+        lambda: setattr(invoice, "pdf", b"forged"),
+        lambda: setattr(invoice.lines[0], "amount_ore", 1),
+        lambda: db.delete(invoice),
+        lambda: db.delete(invoice.lines[0]),
+        lambda: setattr(invoice.lines[0].entries[0], "minutes", 1),
+    ):
+        change()
+        with pytest.raises(ImmutableInvoice):
+            db.flush()
+        db.rollback()
+        db.expire_all()
+    # Payment bookkeeping is not part of the document and may change.
+    invoice.paid_ore = 100
+    invoice.status = InvoiceStatus.PARTLY_PAID
+    db.flush()
+
+
+def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer_with_hours(db, weeks=2)
+    [invoice] = issue_run(db)
+    note = credit.issue_credit_note(db, finance, invoice, None, True, "Forkerte timer")
+    db.commit()
+    assert note.kind == InvoiceKind.CREDIT_NOTE
+    assert note.display_number == f"K-{date.today().year}-0001"
+    assert note.credited_invoice_id == invoice.id
+    assert (note.subtotal_ore, note.vat_ore, note.total_ore) == (
+        invoice.subtotal_ore, invoice.vat_ore, invoice.total_ore,
+    )
+    db.refresh(invoice)
+    assert invoice.status == InvoiceStatus.CREDITED and invoice.open_ore == 0
+    text = pdf_text(note.pdf)
+    assert "Kreditnota" in text and invoice.display_number in text and "Forkerte timer" in text
+    assert "3.780,00" in text and "-3.780,00" not in text  # credited amounts are positive
+    # The hours were released: the next run bills them again, under a new number.
+    [again] = issue_run(db)
+    assert again.number == 2 and again.total_ore == invoice.total_ore
+    # Nothing left to credit on the first invoice.
+    with pytest.raises(Exception, match="krediteret|credited"):
+        credit.issue_credit_note(db, finance, invoice, None, True, "igen")
+
+
+def test_credit_one_line_without_release(app, db, ctx):
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer_with_hours(db, weeks=2)
+    [invoice] = issue_run(db)
+    first_line = invoice.lines[0]
+    note = credit.issue_credit_note(db, finance, invoice, [first_line.id], False, "Rabat")
+    db.commit()
+    assert note.subtotal_ore == first_line.amount_ore
+    assert note.vat_ore == first_line.amount_ore // 4
+    db.refresh(invoice)
+    assert invoice.status == InvoiceStatus.ISSUED and invoice.open_ore == invoice.total_ore - note.total_ore
+    # The credited hours stay settled: nothing is billable again.
+    assert runs.billable_employer_ids(db, PERIOD_END) == []
+    with pytest.raises(Exception, match="allerede|already"):
+        credit.issue_credit_note(db, finance, invoice, [first_line.id], False, "igen")
+
+
+def test_finance_pages_credit_and_resend(client, db, as_role, mailbox, app):
+    organisation(db)
+    employer, _ = employer_with_hours(db, weeks=1, name="Café Bønnen")
+    db.commit()
+    with app.test_request_context("/"):
+        [invoice] = issue_run(db)
+    as_role(Role.FINANCE)
+    page = client.get("/finance/invoices?status=issued")
+    assert invoice.display_number in page.text and "Café Bønnen" in page.text
+    assert client.get("/finance/invoices?status=paid").text.count(invoice.display_number) == 0
+    detail = f"/finance/invoices/{invoice.id}"
+    response = post_form(client, f"{detail}/resend", {}, page=detail)
+    assert response.status_code == 302
+    assert len(mailbox.to(employer.invoice_email)) == 2  # issued, then sent again
+    response = post_form(client, f"{detail}/credit", {"reason": ""}, page=detail)
+    assert "Angiv en årsag" in client.get(response.headers["Location"]).text
+    response = post_form(client, f"{detail}/credit", {"reason": "Fejl", "release": "y"}, page=detail)
+    note_page = client.get(response.headers["Location"])
+    assert "Kreditnota K-" in note_page.text
+    assert client.get("/finance/runs").status_code == 200
+
+
+def test_failed_delivery_is_shown_and_can_be_resent(client, db, as_role, app, mailbox):
+    organisation(db)
+    employer, _ = employer_with_hours(db, weeks=1)
+    db.commit()
+    mailer = app.extensions["mailer"]
+    port = mailer.port
+    mailer.port = 1  # nothing listens there
+    try:
+        with app.test_request_context("/"):
+            [invoice] = issue_run(db)
+            from invoices import delivery
+
+            assert delivery.deliver(invoice.id) is False
+    finally:
+        mailer.port = port
+    db.refresh(invoice)
+    assert invoice.delivery_state == DeliveryState.FAILED and invoice.delivery_attempts == 1
+    as_role(Role.FINANCE)
+    detail = f"/finance/invoices/{invoice.id}"
+    assert "mislykkedes" in client.get(detail).text
+    post_form(client, f"{detail}/resend", {}, page=detail)
+    db.refresh(invoice)
+    assert invoice.delivery_state == DeliveryState.SENT
+    assert len(mailbox.to(employer.invoice_email)) == 1
+
+
+def test_employer_sees_own_invoices_and_downloads_archived_bytes(client, db, as_role, app):
+    organisation(db)
+    mine, _ = employer_with_hours(db, weeks=1)
+    other, _ = employer_with_hours(db, weeks=1)
+    db.commit()
+    with app.test_request_context("/"):
+        invoices = {i.employer_id: i for i in issue_run(db)}
+    as_role(Role.EMPLOYER, employer=mine)
+    own, foreign = invoices[mine.id], invoices[other.id]
+    listing = client.get("/invoices")
+    assert own.display_number in listing.text and foreign.display_number not in listing.text
+    detail = client.get(f"/invoices/{own.id}")
+    assert "02-11-2026" in detail.text and "08:00–12:00" in detail.text
+    first = client.get(f"/invoices/{own.id}/invoice.pdf")
+    second = client.get(f"/invoices/{own.id}/invoice.pdf")
+    assert first.data == second.data == own.pdf
+    assert hashlib.sha256(first.data).hexdigest() == own.pdf_sha256
+    assert client.get(f"/invoices/{own.id}/timesheet.pdf").data == own.timesheet_pdf
+    for path in (f"/invoices/{foreign.id}", f"/invoices/{foreign.id}/invoice.pdf",
+                 f"/invoices/{foreign.id}/timesheet.pdf", "/invoices/999999"):
+        assert client.get(path).status_code == 404
+    assert client.get("/finance/invoices").status_code == 403
+
+
+def test_bookkeeping_csv_totals_match_the_invoices(client, db, as_role, app):
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer_with_hours(db, weeks=2, name="=HYPERLINK(evil)")
+    employer_with_hours(db, weeks=1)
+    db.commit()
+    with app.test_request_context("/"):
+        invoices = issue_run(db)
+        credit.issue_credit_note(db, finance, invoices[0], [invoices[0].lines[0].id], False, "x")
+        db.commit()
+    as_role(Role.FINANCE)
+    today = date.today().isoformat()
+    response = client.get(f"/finance/bookkeeping.csv?date_from={today}&date_to={today}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = [line.split(";") for line in response.text.lstrip("\ufeff").strip().split("\r\n")]
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert header[:3] == ["nummer", "type", "fakturadato"]
+    assert len(body) == 3 and any(r[1] == "kreditnota" for r in body)
+    assert any(r[3] == "'=HYPERLINK(evil)" for r in body)
+
+    def ore(text):
+        return int(text.replace(",", ""))
+
+    all_docs = db.scalars(select(Invoice)).all()
+    net = sum((-1 if i.is_credit_note else 1) * i.total_ore for i in all_docs)
+    assert sum(ore(r[8]) for r in body) == ore(total[8]) == net
+    assert client.get("/finance/bookkeeping.csv?date_from=2026-12-01&date_to=2026-11-01").status_code == 400
+
+
+def test_run_progress_page_and_tenancy(client, db, as_role):
+    as_role(Role.FINANCE)
+    run = InvoiceRun(period_end=PERIOD_END, total=4, done=1, status=RunStatus.RUNNING, errors=[])
+    db.add(run)
+    db.commit()
+    page = client.get(f"/finance/runs/{run.id}")
+    assert 'http-equiv="refresh"' in page.text and 'max="4" value="1"' in page.text
+    assert client.get("/finance/runs/999999").status_code == 404
+    assert client.get("/finance/invoices/999999").status_code == 404
+
+
+def test_cli_preview_and_issue(app, db):
+    organisation(db)
+    employer_with_hours(db, weeks=1, name="CLI Kunde")
+    db.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["invoice-run", "--until", "2026-11-30"])
+    assert result.exit_code == 0, result.output
+    assert "CLI Kunde" in result.output and "1 invoices" in result.output
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 0
+    result = runner.invoke(args=["invoice-run", "--until", "2026-11-30", "--issue"])
+    assert result.exit_code == 0, result.output
+    assert "1/1 employers, status done" in result.output
+    result = runner.invoke(args=["invoice-run", "--until", "nope"])
+    assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
