@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.blueprints import admin, auth, main
+    from portal.blueprints import admin, auth, hours, main, payroll
 
-    for module in (main, auth, admin):
+    for module in (main, auth, admin, hours, payroll):
         app.register_blueprint(module.bp)
