@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask_babel import force_locale
 
 from portal.db import get_session
 
@@ -33,10 +34,11 @@ def init_app(app: Flask) -> None:
         from portal.services import hours
 
         session = get_session()
-        approved = hours.auto_approve(session)
-        session.commit()
-        reminded = hours.send_reminders(session)
-        session.commit()
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            approved = hours.auto_approve(session)
+            session.commit()
+            reminded = hours.send_reminders(session)
+            session.commit()
         click.echo(f"Auto-approved {approved} shift(s); sent {reminded} reminder(s).")
 
     @app.cli.command("payroll-export")
@@ -55,14 +57,16 @@ def init_app(app: Flask) -> None:
 
         session = get_session()
         try:
-            export = payroll.create_export(
-                session,
-                None,
-                start.date(),
-                end.date(),
-                reexport=reexport,
-                fmt=PayrollFormat(fmt),
-            )
+            # No request here to choose a language: messages come in the default one.
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                export = payroll.create_export(
+                    session,
+                    None,
+                    start.date(),
+                    end.date(),
+                    reexport=reexport,
+                    fmt=PayrollFormat(fmt),
+                )
         except DomainError as error:
             session.rollback()
             raise click.ClickException(error.message) from error
