@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
+import warnings
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,13 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# Without Debian's libharfbuzz-subset0 WeasyPrint warns at import that a future version will
+# need it (it subsets fonts with fontTools meanwhile). Only that warning is silenced here.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 log = logging.getLogger(__name__)
 

@@ -117,7 +117,8 @@ def test_a_shift_past_midnight_ends_the_next_day(db, job):
     )
     assert entry.minutes == 4 * 60 - 30
     # 01:00-03:00 on the 18th overlaps the night shift that started on the 17th.
-    with pytest.raises(Invalid, match="overlapper en anden vagt den 17-11-2026 fra 22:00 til 02:00"):
+    overlap = "overlapper en anden vagt den 17-11-2026 fra 22:00 til 02:00"
+    with pytest.raises(Invalid, match=overlap):
         hours.record_shift(db, worker_user, placement, shift(start=(1, 0), end=(3, 0), pause=0))
     # ... and a shift ending at 02:00 is followed by one starting at 02:00 (touching is fine).
     hours.record_shift(db, worker_user, placement, shift(start=(2, 0), end=(5, 0), pause=0))
@@ -127,9 +128,7 @@ def test_a_shift_past_midnight_ends_the_next_day(db, job):
 def test_overlap_is_checked_across_all_the_workers_placements(db, job):
     worker_user, employer_user, _consultant, placement = job
     other_employer = factories.user_for(Role.EMPLOYER)
-    second = factories.placement_between(
-        worker_user, other_employer, start_date=date(2026, 11, 1)
-    )
+    second = factories.placement_between(worker_user, other_employer, start_date=date(2026, 11, 1))
     hours.record_shift(db, worker_user, placement, shift(start=(8, 0), end=(12, 0)))
     with pytest.raises(Invalid, match="overlapper"):
         hours.record_shift(db, other_employer, second, shift(start=(11, 0), end=(14, 0)))
