@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from invoices import pdf
 from invoices.timesheets import hours_statement_data, timesheet_data
@@ -131,9 +131,9 @@ class PeriodForm(FlaskForm):
     def validate_end(self, field):
         if self.start.data and field.data:
             if field.data < self.start.data:
-                raise ValueError(_("The end date must not be before the start date."))
+                raise ValidationError(_("The end date must not be before the start date."))
             if (field.data - self.start.data).days > MAX_PERIOD_DAYS:
-                raise ValueError(_("Choose a period of at most one year."))
+                raise ValidationError(_("Choose a period of at most one year."))
 
 
 class TimesheetForm(PeriodForm):
