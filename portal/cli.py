@@ -70,14 +70,15 @@ def init_app(app: Flask) -> None:
         except DomainError as error:
             session.rollback()
             raise click.ClickException(error.message) from error
+        content = export.content
+        summary = (
+            f"Payroll export {export.id}: {export.entry_count} shift(s), "
+            f"{export.total_minutes} minutes, {export.total_ore} øre."
+        )
         session.commit()
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(export.content)
+                handle.write(content)
         else:
-            click.echo(export.content, nl=False)
-        click.echo(
-            f"Payroll export {export.id}: {export.entry_count} shift(s), "
-            f"{export.total_minutes} minutes, {export.total_ore} øre.",
-            err=True,
-        )
+            click.echo(content, nl=False)
+        click.echo(summary, err=True)

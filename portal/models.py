@@ -405,9 +405,7 @@ class TimeEntry(Base):
     placement: Mapped[Placement] = relationship()
     entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
     worker_confirmed_by: Mapped[User | None] = relationship(foreign_keys=[worker_confirmed_by_id])
-    employer_approved_by: Mapped[User | None] = relationship(
-        foreign_keys=[employer_approved_by_id]
-    )
+    employer_approved_by: Mapped[User | None] = relationship(foreign_keys=[employer_approved_by_id])
     disputed_by: Mapped[User | None] = relationship(foreign_keys=[disputed_by_id])
     changes: Mapped[list[TimeEntryChange]] = relationship(
         order_by="TimeEntryChange.id", passive_deletes=True

@@ -248,20 +248,19 @@ def record():
             form.form_errors.append(error.message)
             status = 400
         else:
+            message = _(
+                "Shift recorded: %(hours)s hours on %(date)s.",
+                hours=_hours(entry.minutes),
+                date=entry.work_date.strftime("%d-%m-%Y"),
+            )
+            target = (
+                url_for("hours.entry", entry_id=entry.id)
+                if current_user.role == Role.CONSULTANT
+                else url_for("hours.week", week=hours.week_label(hours.week_start(entry.work_date)))
+            )
             session.commit()
-            flash(
-                _(
-                    "Shift recorded: %(hours)s hours on %(date)s.",
-                    hours=_hours(entry.minutes),
-                    date=entry.work_date.strftime("%d-%m-%Y"),
-                ),
-                "success",
-            )
-            if current_user.role == Role.CONSULTANT:
-                return redirect(url_for("hours.entry", entry_id=entry.id))
-            return redirect(
-                url_for("hours.week", week=hours.week_label(hours.week_start(entry.work_date)))
-            )
+            flash(message, "success")
+            return redirect(target)
     elif request.method == "POST":
         status = 400
     return render_template("hours/record.html", form=form, placements=placements), status

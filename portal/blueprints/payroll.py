@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from invoices import payroll
@@ -28,7 +29,11 @@ FORMAT_LABELS = {
 class ExportForm(FlaskForm):
     start = DateField(_l("From"), validators=[InputRequired(message=_l("Choose a start date."))])
     end = DateField(_l("To"), validators=[InputRequired(message=_l("Choose an end date."))])
-    format = SelectField(_l("Format"), choices=list(FORMAT_LABELS.items()), default="csv")
+    format = SelectField(
+        _l("Format"),
+        choices=[SelectChoice(value, label) for value, label in FORMAT_LABELS.items()],
+        default="csv",
+    )
     reexport = BooleanField(
         _l("Export hours of this period again, even if they were exported before"),
         description=_l("Only for a lost or rejected file: the hours would be paid twice."),
@@ -64,15 +69,13 @@ def index():
             form.form_errors.append(error.message)
             status = 400
         else:
-            session.commit()
-            flash(
-                _(
-                    "Payroll export %(id)d created with %(n)d shift(s).",
-                    id=export.id,
-                    n=export.entry_count,
-                ),
-                "success",
+            message = _(
+                "Payroll export %(id)d created with %(n)d shift(s).",
+                id=export.id,
+                n=export.entry_count,
             )
+            session.commit()
+            flash(message, "success")
             return redirect(url_for("payroll.index"))
     elif form.is_submitted():
         status = 400
