@@ -1,3 +1,1 @@
-"""The invoicing domain: PDF rendering, timesheets, payroll and (later) invoice runs.
-
-Nothing in here touches Flask request objects."""
+"""The invoicing domain: runs, numbering, PDF rendering, payments, reminders and exports."""
