@@ -12,7 +12,7 @@ from portal.db import get_session
 from portal.errors import DomainError
 from portal.i18n import hours, money
 from portal.jobs import QUEUE_NAME, queue
-from portal.models import BillingCadence
+from portal.models import BillingCadence, InvoiceRun
 
 
 def init_app(app: Flask) -> None:
@@ -47,13 +47,14 @@ def init_app(app: Flask) -> None:
             run = runs.start_run(session, None, period_end, chosen, list(employer_ids) or None)
         except DomainError as error:
             raise click.ClickException(error.message) from error
+        run_id = run.id
         session.commit()
-        job_id = queue().enqueue(runs.run_job, run.id)
+        job_id = queue().enqueue(runs.run_job, run_id)
         if job_id:
-            click.echo(f"Run {run.id} queued as job {job_id}; a worker issues the invoices.")
+            click.echo(f"Run {run_id} queued as job {job_id}; a worker issues the invoices.")
         else:
-            session.refresh(run)
-            click.echo(f"Run {run.id}: {run.done}/{run.total} employers, status {run.status.value}.")
+            run = get_session().get(InvoiceRun, run_id)
+            click.echo(f"Run {run_id}: {run.done}/{run.total} employers, status {run.status.value}.")
 
     @app.cli.group("invoices")
     def invoices_group() -> None:

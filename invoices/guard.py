@@ -34,10 +34,18 @@ class ImmutableInvoice(Conflict):
     pass
 
 
+def _before(history, current):
+    """The value before this unit of work's change."""
+    if history.deleted:
+        return history.deleted[0]
+    if history.added:
+        return None  # set on a row where it had no loaded value: it was never set
+    return current
+
+
 def _was_issued(invoice: Invoice) -> bool:
-    history = inspect(invoice).attrs.number.history
-    before = history.deleted[0] if history.deleted else invoice.number
-    return before is not None and not inspect(invoice).pending
+    state = inspect(invoice)
+    return not state.pending and _before(state.attrs.number.history, invoice.number) is not None
 
 
 def _check_invoice(invoice: Invoice) -> None:
@@ -70,8 +78,7 @@ def _check_line(line: InvoiceLine, deleting: bool) -> None:
 
 def _check_entry(entry: TimeEntry) -> None:
     state = inspect(entry)
-    billed = state.attrs.invoice_line_id.history
-    was_billed = (billed.deleted[0] if billed.deleted else entry.invoice_line_id) is not None
+    was_billed = _before(state.attrs.invoice_line_id.history, entry.invoice_line_id) is not None
     if not was_billed:
         return
     for name in FROZEN_ENTRY_FIELDS:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask_babel import force_locale
 
 from portal.db import get_session
 
@@ -26,3 +27,62 @@ def init_app(app: Flask) -> None:
         for email, role, what in demo.LOGINS:
             click.echo(f"  {email:<24} {role:<11} {what}")
         click.echo()
+
+    @app.cli.group("hours")
+    def hours_group() -> None:
+        """Hours: auto-approval and reminders."""
+
+    @hours_group.command("auto-approve")
+    def auto_approve_command() -> None:
+        """Auto-approve unanswered hours and send the daily reminders (cron-able, idempotent)."""
+        from portal.services import hours
+
+        session = get_session()
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            approved = hours.auto_approve(session)
+            session.commit()
+            reminded = hours.send_reminders(session)
+            session.commit()
+        click.echo(f"Auto-approved {approved} shift(s); sent {reminded} reminder(s).")
+
+    @app.cli.command("payroll-export")
+    @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+    @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+    @click.option("--reexport", is_flag=True, help="Include hours of the period exported before.")
+    @click.option(
+        "--format", "fmt", type=click.Choice(["csv", "danlon"]), default="csv", show_default=True
+    )
+    @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
+    def payroll_export_command(start, end, reexport: bool, fmt: str, output: str | None) -> None:
+        """Export approved hours for payroll; the file goes to --output or standard output."""
+        from invoices import payroll
+        from portal.errors import DomainError
+        from portal.models import PayrollFormat
+
+        session = get_session()
+        try:
+            # No request here to choose a language: messages come in the default one.
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                export = payroll.create_export(
+                    session,
+                    None,
+                    start.date(),
+                    end.date(),
+                    reexport=reexport,
+                    fmt=PayrollFormat(fmt),
+                )
+        except DomainError as error:
+            session.rollback()
+            raise click.ClickException(error.message) from error
+        content = export.content
+        summary = (
+            f"Payroll export {export.id}: {export.entry_count} shift(s), "
+            f"{export.total_minutes} minutes, {export.total_ore} øre."
+        )
+        session.commit()
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(content)
+        else:
+            click.echo(content, nl=False)
+        click.echo(summary, err=True)

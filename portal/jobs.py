@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ class JobQueue:
     def enqueue(self, func: Callable, *args: Any, retries: int = 0, **kwargs: Any) -> str | None:
         """Queue func(*args); returns the RQ job id, or None when it already ran inline."""
         if self.mode == "inline":
+            # Like a worker, the job must see only committed data and must not run inside the
+            # request's open transaction: end that first (callers keep ids, not objects).
+            if has_app_context() and "db_session" in g:
+                g.pop("db_session").close()
             func(*args, **kwargs)
             return None
         from rq import Retry

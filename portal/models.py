@@ -399,12 +399,23 @@ class TimeEntry(Base):
     disputed_at: Mapped[datetime | None]
     disputed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispute_reason: Mapped[str] = mapped_column(Text, default="")
+    # A consultant's resolution of the last dispute; the auto-approval clock restarts here.
+    resolved_at: Mapped[datetime | None]
     invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
-    payroll_export_id: Mapped[int | None]
+    payroll_export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payroll_exports.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     placement: Mapped[Placement] = relationship()
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
+    worker_confirmed_by: Mapped[User | None] = relationship(foreign_keys=[worker_confirmed_by_id])
+    employer_approved_by: Mapped[User | None] = relationship(foreign_keys=[employer_approved_by_id])
+    disputed_by: Mapped[User | None] = relationship(foreign_keys=[disputed_by_id])
+    changes: Mapped[list[TimeEntryChange]] = relationship(
+        order_by="TimeEntryChange.id", passive_deletes=True
+    )
 
     __table_args__ = (
         CheckConstraint("minutes > 0", name="positive_minutes"),
@@ -452,7 +463,9 @@ class Invoice(Base):
     kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind), default=InvoiceKind.INVOICE)
     series: Mapped[str] = mapped_column(String(10))
     year: Mapped[int | None]
-    number: Mapped[int | None]  # None while draft; assigned in the issuing transaction
+    # None while draft; assigned in the issuing transaction. active_history: the flush guard
+    # must see the old value even when the row was expired before the change.
+    number: Mapped[int | None] = mapped_column(active_history=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_runs.id"), index=True)
     credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
@@ -473,10 +486,10 @@ class Invoice(Base):
     # Buyer and seller as they were when issued: the invoice must not change if they do.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
-    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
-    timesheet_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
-    timesheet_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
+    timesheet_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True)
+    timesheet_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
     delivery_state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState), default=DeliveryState.PENDING
     )
@@ -569,3 +582,67 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+# --- Hours: change history, payroll exports, reminder bookkeeping -----------------------------
+
+
+class EntryChangeKind(enum.StrEnum):
+    EDITED = "edited"  # a party changed the entry; the other side's signature was cleared
+    DISPUTED = "disputed"
+    CORRECTED = "corrected"  # the consultant changed it; both signatures were cleared
+    RESOLVED = "resolved"  # the consultant closed the dispute without a change
+
+
+class TimeEntryChange(Base):
+    """One step in an entry's history, with before/after values so both sides see what changed."""
+
+    __tablename__ = "time_entry_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("time_entries.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[EntryChangeKind] = mapped_column(enum_column(EntryChangeKind))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship()
+
+
+class PayrollFormat(enum.StrEnum):
+    CSV = "csv"  # the documented CSV (README "Payroll export")
+    DANLON = "danlon"  # CVR;medarbejdernr;lønart;enheder;sats;beløb, numbers × 100
+
+
+class PayrollExport(Base):
+    """One payroll file; its entries point at it, and its bytes are kept as sent."""
+
+    __tablename__ = "payroll_exports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    format: Mapped[PayrollFormat] = mapped_column(
+        enum_column(PayrollFormat), default=PayrollFormat.CSV
+    )
+    reexport: Mapped[bool] = mapped_column(default=False)
+    entry_count: Mapped[int] = mapped_column(default=0)
+    total_minutes: Mapped[int] = mapped_column(default=0)
+    total_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    content: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("period_start <= period_end", name="period_order"),)
+
+
+class HoursReminder(Base):
+    """When a user last got an 'hours are waiting' e-mail: at most one a day."""
+
+    __tablename__ = "hours_reminders"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_sent_at: Mapped[datetime]

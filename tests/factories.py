@@ -174,6 +174,30 @@ class PaymentFactory(Base):
     received_at = factory.LazyFunction(lambda: datetime.now(UTC))
 
 
+class TimeEntryChangeFactory(Base):
+    class Meta:
+        model = m.TimeEntryChange
+
+    time_entry_id = factory.LazyAttribute(lambda o: TimeEntryFactory().id)
+    kind = m.EntryChangeKind.EDITED
+
+
+class PayrollExportFactory(Base):
+    class Meta:
+        model = m.PayrollExport
+
+    period_start = factory.LazyFunction(lambda: date.today().replace(day=1))
+    period_end = factory.LazyFunction(date.today)
+
+
+class HoursReminderFactory(Base):
+    class Meta:
+        model = m.HoursReminder
+
+    user_id = factory.LazyAttribute(lambda o: UserFactory().id)
+    last_sent_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
 class AuditEventFactory(Base):
     class Meta:
         model = m.AuditEvent
@@ -189,3 +213,17 @@ def user_for(role: m.Role, **kwargs) -> m.User:
     if role == m.Role.WORKER:
         WorkerFactory(user=user, email=user.email)
     return user
+
+
+def worker_profile(user: m.User) -> m.Worker:
+    """The Worker row that user_for() made for a worker user."""
+    return current_session().query(m.Worker).filter_by(user_id=user.id).one()
+
+
+def placement_between(worker_user: m.User, employer_user: m.User, **kwargs) -> m.Placement:
+    """An active placement of this worker user with this employer user's employer."""
+    order = JobOrderFactory(
+        employer=employer_user.employer,
+        **({"start_date": kwargs["start_date"]} if "start_date" in kwargs else {}),
+    )
+    return PlacementFactory(job_order=order, worker=worker_profile(worker_user), **kwargs)

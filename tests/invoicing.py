@@ -62,5 +62,6 @@ def employer_with_hours(db, *, weeks: int = 2, placements: int = 1, start: date 
 
 
 def pdf_text(content: bytes) -> str:
+    """All pages' text with white space folded (PDF line breaks fall anywhere)."""
     reader = PdfReader(io.BytesIO(content))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())

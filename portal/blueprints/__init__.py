@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.blueprints import admin, auth, invoices, main
+    from portal.blueprints import admin, auth, hours, invoices, main, payroll
 
-    for module in (main, auth, admin, invoices):
+    for module in (main, auth, admin, hours, payroll, invoices):
         app.register_blueprint(module.bp)

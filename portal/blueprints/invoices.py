@@ -150,9 +150,10 @@ def run_issue():
         session.rollback()
         flash(error.message, "error")
         return redirect(url_for("invoices.run_preview"))
+    run_id = run.id
     session.commit()
-    queue().enqueue(runs.run_job, run.id)
-    return redirect(url_for("invoices.run_detail", run_id=run.id))
+    queue().enqueue(runs.run_job, run_id)
+    return redirect(url_for("invoices.run_detail", run_id=run_id))
 
 
 @bp.get("/finance/runs")
@@ -218,14 +219,15 @@ def _filtered(session, args):
 def finance_list():
     session = get_session()
     stmt = _filtered(session, request.args)
+    sub = stmt.subquery()
     sums = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(Invoice.subtotal_ore), 0),
-            func.coalesce(func.sum(Invoice.vat_ore), 0),
-            func.coalesce(func.sum(Invoice.total_ore), 0),
-            func.coalesce(func.sum(Invoice.paid_ore), 0),
-        ).select_from(stmt.subquery())
+            func.coalesce(func.sum(sub.c.subtotal_ore), 0),
+            func.coalesce(func.sum(sub.c.vat_ore), 0),
+            func.coalesce(func.sum(sub.c.total_ore), 0),
+            func.coalesce(func.sum(sub.c.paid_ore), 0),
+        )
     ).one()
     page = max(request.args.get("page", 1, type=int), 1)
     invoices = session.scalars(
@@ -295,10 +297,11 @@ def finance_credit(invoice_id: int):
         session.rollback()
         flash(error.message, "error")
         return redirect(url_for("invoices.finance_detail", invoice_id=invoice_id))
+    note_id, number = note.id, note.display_number
     session.commit()
-    queue().enqueue(delivery.deliver, note.id, retries=3)
-    flash(_("Credit note %(number)s issued.", number=note.display_number), "success")
-    return redirect(url_for("invoices.finance_detail", invoice_id=note.id))
+    queue().enqueue(delivery.deliver, note_id, retries=3)
+    flash(_("Credit note %(number)s issued.", number=number), "success")
+    return redirect(url_for("invoices.finance_detail", invoice_id=note_id))
 
 
 @bp.post("/finance/invoices/<int:invoice_id>/resend")

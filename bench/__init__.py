@@ -1,0 +1,126 @@
+"""Benchmarks (not tests). `make bench` runs `python -m bench` and prints one table.
+
+Each benchmark is a function registered with @benchmark that returns table rows
+(name, median milliseconds, note). Later issues add their own functions here.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+
+RUNS = 20
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    median_ms: float
+    note: str = ""
+
+
+BENCHMARKS: list[Callable[[], list[Row]]] = []
+
+
+def benchmark(function: Callable[[], list[Row]]) -> Callable[[], list[Row]]:
+    BENCHMARKS.append(function)
+    return function
+
+
+def median_ms(function: Callable[[], object], runs: int = RUNS) -> float:
+    """Median wall time of `runs` calls after one warm-up call, in milliseconds."""
+    function()
+    times = []
+    for _ in range(runs):
+        gc.collect()  # a collection left over from the last run must not land in this one
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def paired_median_ms(
+    first: Callable[[], object], second: Callable[[], object], runs: int = RUNS
+) -> tuple[float, float]:
+    """Like median_ms for two functions, alternating them so machine load hits both alike."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for function, bucket in ((first, times[0]), (second, times[1])):
+            gc.collect()
+            start = time.perf_counter()
+            function()
+            bucket.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def timesheet_sample(rows: int = 30):
+    """A timesheet with `rows` shifts, as plain data (no database needed)."""
+    from invoices.timesheets import Organisation, Signature, TimesheetData, TimesheetRow
+
+    signed = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    start = date(2026, 11, 1)
+    return TimesheetData(
+        organisation=Organisation(
+            "Småjob Fyn ApS", "13748136", "Vestergade 1, 5000 Odense C", "kontakt@smajob.dk", ""
+        ),
+        placement_id=1,
+        worker_name="Anna Østergaard",
+        payroll_number="1001",
+        employer_name="Lager & Co ApS",
+        employer_cvr="29000050",
+        employer_address="Testvej 1, 5000 Odense C",
+        job_title="Lagerhjælp",
+        work_area="Lager",
+        period_start=start,
+        period_end=start + timedelta(days=rows - 1),
+        rows=[
+            TimesheetRow(
+                work_date=start + timedelta(days=n),
+                start_time=clock(8, 0),
+                end_time=clock(12, 0),
+                break_minutes=30,
+                minutes=210,
+                note="Varemodtagelse" if n % 5 == 0 else "",
+                status="approved",
+                auto_approved=n % 7 == 0,
+                worker_signature=Signature("Anna Østergaard", signed),
+                employer_signature=Signature("Erik Hansen", signed, auto=n % 7 == 0),
+            )
+            for n in range(rows)
+        ],
+        generated_at=signed,
+    )
+
+
+@benchmark
+def timesheet_pdf() -> list[Row]:
+    """A 30-row timesheet: our pipeline (Jinja + asset-only fetcher) vs. bare WeasyPrint."""
+    from invoices import pdf
+
+    data = timesheet_sample(30)
+    engine = pdf.engine()
+    html = engine.render_html("pdf/timesheet.html", locale=data.locale, sheet=data)
+
+    def bare() -> bytes:
+        # The same HTML through WeasyPrint's default fetcher, which would load anything.
+        return pdf.HTML(string=html, base_url=engine.base_url).write_pdf()
+
+    ours, plain = paired_median_ms(lambda: pdf.render_timesheet_pdf(data), bare)
+    return [
+        Row("timesheet PDF, 30 rows (render_timesheet_pdf)", ours, f"{ours / plain:.2f}× bare"),
+        Row("timesheet PDF, 30 rows (bare WeasyPrint, same HTML)", plain, "baseline"),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(row.name) for row in rows)
+    print(f"{'benchmark':<{width}}  {'median ms':>10}  note")
+    print(f"{'-' * width}  {'-' * 10}  {'-' * 12}")
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.median_ms:>10.1f}  {row.note}")

@@ -1,0 +1,13 @@
+"""python -m bench: run every registered benchmark and print one table (median of 20 runs)."""
+
+from bench import BENCHMARKS, RUNS, print_table
+
+
+def main() -> None:
+    rows = [row for function in BENCHMARKS for row in function()]
+    print(f"Median of {RUNS} runs each, after one warm-up run.\n")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The payroll export (lønfil): approved hours per worker per placement, as a file for payroll.
+
+Amounts are integer øre, rounded half up once per row (minutes × hourly rate / 60). Every
+exported entry points at the export it went into, so the next export never repeats it unless
+a re-export of the period is asked for. See README.md, "Payroll export", for the columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from portal.errors import Invalid
+from portal.models import (
+    PayrollExport,
+    PayrollFormat,
+    Placement,
+    TimeEntry,
+    User,
+)
+from portal.services import audit
+from portal.services import settings as settings_service
+from portal.services.hours import pay_ore, round_half_up_div
+
+CSV_HEADER = (
+    "loennummer",
+    "navn",
+    "periode_fra",
+    "periode_til",
+    "ansaettelse",
+    "virksomhed",
+    "minutter",
+    "timer",
+    "timesats_kr",
+    "beloeb_kr",
+)
+TOTAL_LABEL = "I alt"
+MAX_PERIOD_DAYS = 366
+
+
+@dataclass
+class PayrollRow:
+    payroll_number: str
+    worker_name: str
+    placement_id: int
+    employer_name: str
+    pay_rate_ore: int
+    minutes: int = 0
+    entry_ids: list[int] = field(default_factory=list)
+
+    @property
+    def amount_ore(self) -> int:
+        return pay_ore(self.minutes, self.pay_rate_ore)
+
+
+def hours_decimal(minutes: int) -> str:
+    """750 -> '12,50': decimal hours with a comma, rounded half up to the hundredth."""
+    hundredths = round_half_up_div(minutes * 100, 60)
+    return f"{hundredths // 100},{hundredths % 100:02d}"
+
+
+def kroner(ore: int) -> str:
+    """123450 -> '1234,50': no thousands separator, a decimal comma."""
+    sign = "-" if ore < 0 else ""
+    ore = abs(ore)
+    return f"{sign}{ore // 100},{ore % 100:02d}"
+
+
+def exportable_entries(
+    session: Session, start: date, end: date, *, reexport: bool = False
+) -> list[TimeEntry]:
+    """Approved entries up to `end` not yet exported; with re-export also those of the
+    period that went into an earlier export."""
+    approved = and_(
+        TimeEntry.worker_confirmed_at.is_not(None),
+        TimeEntry.employer_approved_at.is_not(None),
+        TimeEntry.work_date <= end,
+    )
+    not_exported = TimeEntry.payroll_export_id.is_(None)
+    wanted = or_(not_exported, TimeEntry.work_date >= start) if reexport else not_exported
+    # Lock the rows (PostgreSQL) so two exports running at once cannot both take an entry.
+    stmt = (
+        select(TimeEntry)
+        .where(approved, wanted)
+        .order_by(TimeEntry.placement_id, TimeEntry.work_date, TimeEntry.id)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
+def build_rows(session: Session, entries: list[TimeEntry]) -> list[PayrollRow]:
+    rows: dict[int, PayrollRow] = {}
+    for entry in entries:
+        row = rows.get(entry.placement_id)
+        if row is None:
+            placement: Placement = entry.placement
+            worker = placement.worker
+            row = rows[entry.placement_id] = PayrollRow(
+                payroll_number=worker.payroll_number,
+                worker_name=f"{worker.first_name} {worker.last_name}".strip(),
+                placement_id=placement.id,
+                employer_name=placement.employer.name,
+                pay_rate_ore=placement.pay_rate_ore,
+            )
+        row.minutes += entry.minutes
+        row.entry_ids.append(entry.id)
+    return sorted(rows.values(), key=lambda r: (r.payroll_number, r.placement_id))
+
+
+def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
+    """The documented CSV: ';'-separated, decimal commas, a totals row last, UTF-8 with BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow(
+            (
+                row.payroll_number,
+                row.worker_name,
+                start.isoformat(),
+                end.isoformat(),
+                row.placement_id,
+                row.employer_name,
+                row.minutes,
+                hours_decimal(row.minutes),
+                kroner(row.pay_rate_ore),
+                kroner(row.amount_ore),
+            )
+        )
+    total_minutes = sum(r.minutes for r in rows)
+    writer.writerow(
+        (
+            "",
+            TOTAL_LABEL,
+            start.isoformat(),
+            end.isoformat(),
+            "",
+            "",
+            total_minutes,
+            hours_decimal(total_minutes),
+            "",
+            kroner(sum(r.amount_ore for r in rows)),
+        )
+    )
+    # The BOM makes Excel read æ, ø and å right; csv readers take it with encoding utf-8-sig.
+    return "\ufeff" + out.getvalue()
+
+
+def render_danlon(rows: list[PayrollRow], cvr: str, wage_type: str) -> str:
+    """Danløn's import lines: CVR;medarbejdernr;lønart;enheder;sats;beløb, numbers × 100."""
+    lines = []
+    for row in rows:
+        units = round_half_up_div(row.minutes * 100, 60)  # hours × 100
+        lines.append(
+            f"{cvr};{row.payroll_number};{wage_type};{units};{row.pay_rate_ore};{row.amount_ore}"
+        )
+    return "".join(line + "\r\n" for line in lines)
+
+
+def create_export(
+    session: Session,
+    by: User | None,
+    start: date,
+    end: date,
+    *,
+    reexport: bool = False,
+    fmt: PayrollFormat = PayrollFormat.CSV,
+) -> PayrollExport:
+    """Export the approved hours, mark the entries with the export, and keep the file."""
+    if start > end:
+        raise Invalid(_("The end date must not be before the start date."))
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise Invalid(_("Choose a period of at most one year."))
+    entries = exportable_entries(session, start, end, reexport=reexport)
+    if not entries:
+        raise Invalid(_("There are no approved hours to export for this period."))
+    rows = build_rows(session, entries)
+    if fmt == PayrollFormat.DANLON:
+        org = settings_service.get(session)
+        if not org.cvr:
+            raise Invalid(_("Set the organisation's CVR number before exporting for Danløn."))
+        content = render_danlon(rows, org.cvr, org.payroll_wage_type or "1")
+    else:
+        content = render_csv(rows, start, end)
+    export = PayrollExport(
+        period_start=start,
+        period_end=end,
+        format=fmt,
+        reexport=reexport,
+        entry_count=len(entries),
+        total_minutes=sum(r.minutes for r in rows),
+        total_ore=sum(r.amount_ore for r in rows),
+        content=content,
+        created_by_id=by.id if by is not None else None,
+    )
+    session.add(export)
+    session.flush()
+    for entry in entries:
+        entry.payroll_export_id = export.id
+    audit.record(
+        session,
+        by,
+        "payroll.exported",
+        export,
+        period=f"{start.isoformat()}..{end.isoformat()}",
+        entries=len(entries),
+        total_ore=export.total_ore,
+        reexport=reexport,
+        format=fmt.value,
+    )
+    return export
+
+
+def filename(export: PayrollExport) -> str:
+    suffix = "txt" if export.format == PayrollFormat.DANLON else "csv"
+    return (
+        f"loenfil-{export.period_start.isoformat()}-{export.period_end.isoformat()}"
+        f"-{export.id}.{suffix}"
+    )
+
+
+def exports(session: Session, limit: int = 50) -> list[PayrollExport]:
+    return list(
+        session.scalars(select(PayrollExport).order_by(PayrollExport.id.desc()).limit(limit))
+    )
