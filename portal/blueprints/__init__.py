@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.blueprints import admin, auth, main
+    from portal.blueprints import admin, auth, consultant, main, orders, placements, workers
 
-    for module in (main, auth, admin):
+    for module in (main, auth, admin, orders, consultant, placements, workers):
         app.register_blueprint(module.bp)
