@@ -40,6 +40,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db"] = Database(engine, sessionmaker(engine))
+    # A request's session ends with the request, even when an outer app context lives on
+    # (tests push one around many requests; Flask then reuses it and its `g`).
+    app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
 
 

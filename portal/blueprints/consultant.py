@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField
+from wtforms import DateField, IntegerField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from portal.auth import role_required
@@ -30,8 +30,10 @@ class CompanyForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
         choices=[
-            ("attach", _l("Same company: put the order under the existing employer")),
-            ("separate", _l("A different company: keep it separate and invite the contact")),
+            SelectChoice("attach", _l("Same company: put the order under the existing employer")),
+            SelectChoice(
+                "separate", _l("A different company: keep it separate and invite the contact")
+            ),
         ],
         validators=[DataRequired(_l("Choose one."))],
     )

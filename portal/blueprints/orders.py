@@ -27,6 +27,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -87,7 +88,13 @@ class DaysField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, choices=list(enumerate(WEEKDAYS)), coerce=int, **kwargs)
+        super().__init__(
+            label,
+            validators,
+            choices=[SelectChoice(day, label) for day, label in enumerate(WEEKDAYS)],
+            coerce=int,
+            **kwargs,
+        )
 
     @property
     def mask(self) -> int:
@@ -240,8 +247,8 @@ def area_label(area) -> str:
 
 def _prepare(form: TaskForm):
     areas = settings.work_areas(get_session(), only_active=True)
-    form.work_area_id.choices = [(0, _("Choose a work area"))] + [
-        (area.id, area_label(area)) for area in areas
+    form.work_area_id.choices = [SelectChoice(0, _("Choose a work area"))] + [
+        SelectChoice(area.id, area_label(area)) for area in areas
     ]
     if not form.is_submitted() or not KEY_PATTERN.match(form.submission_key.data or ""):
         form.submission_key.data = secrets.token_urlsafe(24)

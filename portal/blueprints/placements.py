@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.auth import role_required
@@ -32,7 +32,9 @@ END_REASONS = {
 
 class NoteForm(FlaskForm):
     note_date = DateField(_l("Date"), validators=[InputRequired()])
-    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in NOTE_KINDS.items()])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in NOTE_KINDS.items()]
+    )
     text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])
 
 
@@ -46,7 +48,7 @@ class HoursForm(FlaskForm):
 
 class EndForm(FlaskForm):
     reason = SelectField(
-        _l("Reason"), choices=[(k.value, label) for k, label in END_REASONS.items()]
+        _l("Reason"), choices=[SelectChoice(k.value, label) for k, label in END_REASONS.items()]
     )
     end_date = DateField(_l("Last day"), validators=[InputRequired()])
     note = TextAreaField(

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField
+from wtforms import EmailField, IntegerField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -58,7 +58,7 @@ class WorkerForm(FlaskForm):
     available_days = DaysField(_l("Available weekdays"), validators=[Optional()])
     consultant_id = SelectField(_l("Contact consultant"), coerce=int, default=0)
     status = SelectField(
-        _l("Status"), choices=[(s.value, label) for s, label in STATUS_LABELS.items()]
+        _l("Status"), choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()]
     )
     payroll_number = Stripped(
         _l("Payroll number"),
@@ -89,11 +89,13 @@ class WorkerForm(FlaskForm):
 
 def _choices(form: WorkerForm) -> None:
     session = get_session()
-    form.work_areas.choices = [(a.id, a.name) for a in settings.work_areas(session)]
+    form.work_areas.choices = [SelectChoice(a.id, a.name) for a in settings.work_areas(session)]
     consultants = session.scalars(
         select(User).where(User.role == Role.CONSULTANT, User.active).order_by(User.full_name)
     ).all()
-    form.consultant_id.choices = [(0, "—")] + [(c.id, c.full_name or c.email) for c in consultants]
+    form.consultant_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(c.id, c.full_name or c.email) for c in consultants
+    ]
 
 
 @bp.get("")

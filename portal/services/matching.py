@@ -27,11 +27,12 @@ WEEKDAYS = 7
 AREA_POINTS = 40
 HOURS_FIT_POINTS, HOURS_BELOW_MIN_POINTS = 30, 20
 DAYS_POINTS = 20
+NEARBY_SPAN = 300  # postcodes in one region closer than this count as nearby
 
 
 class Distance(enum.StrEnum):
     SAME_POSTCODE = "same_postcode"
-    NEARBY = "nearby"  # same first two digits: the same town or its neighbours
+    NEARBY = "nearby"  # same region and less than 300 apart: the same town or its neighbours
     SAME_REGION = "same_region"  # same first digit (Copenhagen 1xxx and 2xxx count as one)
     FAR = "far"
     UNKNOWN = "unknown"  # a postcode is missing
@@ -99,18 +100,17 @@ def distance_band(a: str, b: str) -> Distance:
     Danish postcodes are handed out by area: the first digit is the part of the country
     (1–2 Copenhagen, 3 North Zealand and Bornholm, 4 the rest of Zealand and the southern
     islands, 5 Funen, 6 South Jutland, 7 Mid/West Jutland, 8 East Jutland, 9 North Jutland)
-    and numbers close together are usually close on the map. Good enough to sort a short
-    list; it is not a travel time.
+    and numbers close together are usually close on the map (Odense C 5000 and Odense NV
+    5210, Aarhus C 8000 and Aarhus N 8200). Good enough to sort a short list; it is not a
+    travel time.
     """
     a, b = (a or "").strip(), (b or "").strip()
     if len(a) != 4 or len(b) != 4 or not (a.isdigit() and b.isdigit()):
         return Distance.UNKNOWN
     if a == b:
         return Distance.SAME_POSTCODE
-    if a[:2] == b[:2]:
-        return Distance.NEARBY
     if region(a) == region(b):
-        return Distance.SAME_REGION
+        return Distance.NEARBY if abs(int(a) - int(b)) < NEARBY_SPAN else Distance.SAME_REGION
     return Distance.FAR
 
 
