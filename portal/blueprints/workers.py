@@ -9,7 +9,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, IntegerField, SelectChoice, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth import role_required
@@ -69,7 +77,7 @@ class WorkerForm(FlaskForm):
     def validate_hours_max(self, field):
         low, high = self.hours_min.data, field.data
         if low is not None and high is not None and high < low:
-            raise ValueError(_("The maximum must be at least the minimum."))
+            raise ValidationError(_("The maximum must be at least the minimum."))
 
     def data_for_service(self) -> workers.WorkerData:
         return workers.WorkerData(
