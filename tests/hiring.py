@@ -13,11 +13,11 @@ NEW_CVR = "27355021"  # valid (modulus 11) and not among the factories' numbers
 KNOWN_CVR = "13585628"
 
 
-def switch_to(client, user) -> None:
+def switch_to(client, user, password: str = factories.PASSWORD) -> None:
     """Log out whoever is logged in and log this user in."""
     token = csrf_token(client, "/")
     client.post("/auth/logout", data={"csrf_token": token})
-    login(client, user)
+    login(client, user, password)
 
 
 def post(client, path: str, data: dict | None = None, page: str = "/"):

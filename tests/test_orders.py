@@ -417,3 +417,49 @@ def test_consultant_pages_are_staff_only_and_unknown_ids_404(client, db, as_role
     for path in posts:
         missing = path.replace(str(order.id), "999999", 1)
         assert post(client, missing, {"reason": "x"}).status_code == 404, path
+
+
+# --- Demo data ----------------------------------------------------------------------------
+
+
+def test_demo_has_orders_in_every_state_and_answerable_proposals(client, db):
+    from portal import demo
+
+    assert demo.load(db) > 0
+    db.commit()
+    assert demo.load(db) == 0  # loading twice adds nothing
+    states = set(db.scalars(select(m.JobOrder.status)))
+    assert states >= {
+        m.OrderStatus.NEW,
+        m.OrderStatus.TAKEN,
+        m.OrderStatus.PROPOSED,
+        m.OrderStatus.FILLED,
+        m.OrderStatus.CANCELLED,
+    }
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(m.Employer)
+            .where(m.Employer.duplicate_of_id.is_not(None))
+        )
+        == 1
+    )
+    assert db.scalar(select(func.count()).select_from(m.PlacementNote)) >= 2
+    [change] = db.scalars(select(m.PlacementHoursChange)).all()
+    assert (change.old_hours_per_week, change.new_hours_per_week) == (12, 15)
+
+    employer = db.scalars(select(m.User).where(m.User.email == "employer@demo.dk")).one()
+    worker = db.scalars(select(m.User).where(m.User.email == "worker@demo.dk")).one()
+    waiting = db.scalars(
+        select(m.Placement).where(m.Placement.status == m.PlacementStatus.PROPOSED)
+    ).all()
+    for_employer = [p for p in waiting if p.employer_accepted_at is None]
+    for_worker = [p for p in waiting if p.employer_accepted_at is not None]
+    assert for_employer and for_employer[0].employer_id == employer.employer_id
+    assert for_worker and for_worker[0].worker.user_id == worker.id
+    login(client, employer, demo.PASSWORD)
+    assert post(client, f"/orders/proposals/{for_employer[0].id}/accept").status_code == 302
+    switch_to(client, worker, demo.PASSWORD)
+    assert post(client, f"/placements/{for_worker[0].id}/accept").status_code == 302
+    db.expire_all()
+    assert db.get(m.Placement, for_worker[0].id).status == m.PlacementStatus.ACTIVE

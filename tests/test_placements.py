@@ -199,6 +199,10 @@ def test_worker_declines_after_the_employer_accepted(client, db, mailbox):
     [notice] = mailbox.to(cast["consultant"].email)
     assert "For langt at cykle" in body(notice)
     assert "placement.worker_declined" in audit_actions(db, placement)
+    # The worker's reason is for the consultant, not for the employer.
+    switch_to(client, cast["employer_user"])
+    page = client.get(f"/orders/proposals/{placement.id}")
+    assert page.status_code == 200 and "For langt at cykle" not in page.text
 
 
 def test_rates_default_from_the_price_list_and_stay_within_the_admin_limit(client, db):
