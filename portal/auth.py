@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, g
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -62,3 +62,9 @@ def role_required(*roles: Role) -> Callable:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+
+    # flask-login caches the user in `g`; forget it with the request, even when an outer app
+    # context lives on (tests push one around many requests and Flask then reuses its `g`).
+    @app.teardown_request
+    def _forget_user(_exc: BaseException | None) -> None:
+        g.pop("_login_user", None)

@@ -16,6 +16,7 @@ class Defaults:
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None  # default: SQLite file in the instance folder
     REDIS_URL: str | None = None  # set it to run jobs in RQ and keep rate limits in Redis
+    JOBS: str | None = None  # "rq" or "inline"; default: rq when REDIS_URL is set
     BASE_URL = "http://127.0.0.1:5000"
 
     MAIL_SENDER = "Småjobportalen <noreply@smajob.local>"

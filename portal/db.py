@@ -42,7 +42,9 @@ def init_app(app: Flask) -> None:
 
     guard.install()
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["db"] = Database(engine, sessionmaker(engine))
+    # expire_on_commit=False: a route may still read what it just saved (ids for the redirect,
+    # the logged-in user) without opening a new transaction after its commit.
+    app.extensions["db"] = Database(engine, sessionmaker(engine, expire_on_commit=False))
     # Close after every request, and after CLI/job app contexts. (A test may hold one app
     # context across several requests; the session must still end with each request.)
     app.teardown_request(_close_session)

@@ -13,8 +13,11 @@ from portal.models import (
     Employer,
     EmployerStatus,
     JobOrder,
+    NoteKind,
     OrderStatus,
     Placement,
+    PlacementHoursChange,
+    PlacementNote,
     PlacementStatus,
     Role,
     TimeEntry,
@@ -314,7 +317,240 @@ def load(session: Session, today: date | None = None) -> int:
             session.flush()
             created += 1
             created += _hours(session, placement, start, today, weekdays, shift)
+    created += _hiring(session, today, areas, employers, workers, users)
     return created
+
+
+def _order(session, employer, title, **values) -> tuple[JobOrder, int]:
+    order = session.scalar(
+        select(JobOrder).where(JobOrder.employer_id == employer.id, JobOrder.title == title)
+    )
+    if order is not None:
+        return order, 0
+    order = JobOrder(employer=employer, title=title, description=title, **values)
+    session.add(order)
+    session.flush()
+    return order, 1
+
+
+def _hiring(session, today, areas, employers, workers, users) -> int:
+    """Orders in every state, proposals the demo employer and worker can answer, follow-up
+    notes and a change of agreed hours (12 → 15) on a running placement."""
+    created = 0
+    mette = users["consultant@demo.dk"]
+    fruit, cafe = employers["fruit"], employers["cafe"]
+    lise = session.scalar(select(User).where(User.email == "employer@demo.dk"))
+    soon = today + timedelta(days=14)
+
+    # New, from a company we have never seen (as the public form leaves it).
+    bikes = session.scalar(select(Employer).where(Employer.cvr == "29000050"))
+    if bikes is None:
+        bikes = Employer(
+            name="Cykelværkstedet Nord ApS",
+            cvr="29000050",
+            address_line="Nørregade 8",
+            postcode="5000",
+            city="Odense C",
+            contact_name="Per Eger",
+            phone="+45 61 11 22 33",
+            invoice_email="per@cykelnord.dk",
+            status=EmployerStatus.PENDING,
+        )
+        session.add(bikes)
+        created += 1
+    _, new = _order(
+        session,
+        bikes,
+        "Klargøring af brugte cykler",
+        work_area=areas["Service og kontor"],
+        address="Nørregade 8, 5000 Odense C",
+        postcode="5000",
+        hours_per_week=8,
+        preferred_days=0b0000101,
+        start_date=soon,
+        head_count=2,
+        contact_name="Per Eger",
+        contact_email="per@cykelnord.dk",
+        contact_phone="+45 61 11 22 33",
+    )
+    created += new
+
+    # New, naming a CVR that is already a customer: waits for a consultant to confirm.
+    twin = session.scalar(
+        select(Employer).where(Employer.cvr == cafe.cvr, Employer.duplicate_of_id.is_not(None))
+    )
+    if twin is None:
+        twin = Employer(
+            name="Café Bønnen",
+            cvr=cafe.cvr,
+            address_line="Vestergade 3",
+            postcode="5000",
+            city="Odense",
+            contact_name="Sofie Bønne",
+            phone="+45 62 22 33 44",
+            invoice_email="sofie@cafeboennen.dk",
+            status=EmployerStatus.PENDING,
+            duplicate_of=cafe,
+        )
+        session.add(twin)
+        created += 1
+    _, new = _order(
+        session,
+        twin,
+        "Hjælp til weekendbrunch",
+        work_area=areas["Køkken og café"],
+        address="Vestergade 3, 5000 Odense C",
+        postcode="5000",
+        hours_per_week=6,
+        preferred_days=0b1100000,
+        start_date=soon,
+        contact_name="Sofie Bønne",
+        contact_email="sofie@cafeboennen.dk",
+        contact_phone="+45 62 22 33 44",
+    )
+    created += new
+
+    common = {
+        "work_area": areas["Lager"],
+        "address": f"{fruit.address_line}, {fruit.postcode} {fruit.city}",
+        "postcode": fruit.postcode,
+        "contact_name": "Lise Frugt",
+        "contact_email": "employer@demo.dk",
+        "created_by_id": lise.id if lise else None,
+    }
+    # Taken: Mette is matching.
+    _, new = _order(
+        session,
+        fruit,
+        "Oprydning i kølerummet",
+        hours_per_week=6,
+        preferred_days=0b0000011,
+        start_date=soon,
+        status=OrderStatus.TAKEN,
+        consultant=mette,
+        taken_at=_at(today - timedelta(days=1)),
+        **common,
+    )
+    created += new
+
+    # Proposed, waiting for the employer (employer@demo.dk answers).
+    order, new = _order(
+        session,
+        fruit,
+        "Sortering af returemballage",
+        hours_per_week=4,
+        preferred_days=0b0001010,
+        start_date=soon,
+        status=OrderStatus.PROPOSED,
+        consultant=mette,
+        taken_at=_at(today - timedelta(days=3)),
+        **common,
+    )
+    created += new
+    if new:
+        session.add(_proposal(order, workers["1002"], mette))
+        created += 1
+
+    # Proposed, the employer said yes, waiting for the worker (worker@demo.dk answers).
+    order, new = _order(
+        session,
+        fruit,
+        "Pakning af frugtkurve til jul",
+        hours_per_week=3,
+        preferred_days=0b0010000,
+        start_date=soon,
+        status=OrderStatus.PROPOSED,
+        consultant=mette,
+        taken_at=_at(today - timedelta(days=4)),
+        **common,
+    )
+    created += new
+    if new:
+        proposal = _proposal(order, workers["1001"], mette)
+        proposal.employer_accepted_at = _at(today - timedelta(days=1))
+        proposal.employer_accepted_by_id = lise.id if lise else None
+        session.add(proposal)
+        created += 1
+
+    # Cancelled by the café.
+    _, new = _order(
+        session,
+        cafe,
+        "Ekstra opvask til julefrokosten",
+        work_area=areas["Køkken og café"],
+        address=f"{cafe.address_line}, {cafe.postcode} {cafe.city}",
+        postcode=cafe.postcode,
+        hours_per_week=5,
+        start_date=soon,
+        status=OrderStatus.CANCELLED,
+        cancelled_at=_at(today - timedelta(days=2)),
+        cancelled_reason="Julefrokosten blev aflyst.",
+        contact_name="Ali Bønne",
+        contact_email="cafe@demo.dk",
+    )
+    created += new
+
+    # Follow-up on Jørgen's placement, and Birthe's hours raised from 12 to 15.
+    jorgen = session.scalar(
+        select(Placement).where(
+            Placement.worker_id == workers["1001"].id,
+            Placement.employer_id == fruit.id,
+            Placement.status == PlacementStatus.ACTIVE,
+        )
+    )
+    if jorgen is not None and not jorgen.notes:
+        session.add_all(
+            [
+                PlacementNote(
+                    placement=jorgen,
+                    author=jorgen.consultant,
+                    note_date=jorgen.start_date + timedelta(days=7),
+                    kind=NoteKind.CALL,
+                    text="Ringede til Lise: glad for Jørgen, vil gerne have ham tirsdag også.",
+                ),
+                PlacementNote(
+                    placement=jorgen,
+                    author=jorgen.consultant,
+                    note_date=jorgen.start_date + timedelta(days=14),
+                    kind=NoteKind.VISIT,
+                    text="Besøg på lageret. Jørgen trives; aftalt sikkerhedssko.",
+                ),
+            ]
+        )
+        created += 2
+    birthe = session.scalar(
+        select(Placement).where(
+            Placement.worker_id == workers["1004"].id, Placement.status == PlacementStatus.ACTIVE
+        )
+    )
+    if birthe is not None and not birthe.hours_changes and birthe.hours_per_week == 12:
+        session.add(
+            PlacementHoursChange(
+                placement=birthe,
+                old_hours_per_week=12,
+                new_hours_per_week=15,
+                effective_from=birthe.start_date + timedelta(weeks=2),
+                changed_by=birthe.consultant,
+            )
+        )
+        birthe.hours_per_week = 15
+        created += 1
+    session.flush()
+    return created
+
+
+def _proposal(order: JobOrder, worker: Worker, consultant: User) -> Placement:
+    return Placement(
+        job_order=order,
+        employer=order.employer,
+        worker=worker,
+        consultant=consultant,
+        pay_rate_ore=order.work_area.pay_rate_ore,
+        bill_rate_ore=order.work_area.bill_rate_ore,
+        hours_per_week=order.hours_per_week,
+        start_date=order.start_date,
+        status=PlacementStatus.PROPOSED,
+    )
 
 
 def _user(session, email, name, role, password_hash, phone="", employer=None):

@@ -248,9 +248,13 @@ class Employer(Base):
     status: Mapped[EmployerStatus] = mapped_column(
         enum_column(EmployerStatus), default=EmployerStatus.PENDING
     )
+    # Set when a public order named a CVR we already know: the submitted company waits here
+    # until a consultant attaches its orders to that employer or keeps it separate.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="employer")
+    duplicate_of: Mapped[Employer | None] = relationship(remote_side=[id])
     orders: Mapped[list[JobOrder]] = relationship(back_populates="employer")
 
 
@@ -300,6 +304,15 @@ class JobOrder(Base):
     # Public bodies (EAN) need these on every invoice (DOMAIN-DK.md § 5).
     order_reference: Mapped[str] = mapped_column(String(50), default="")
     person_reference: Mapped[str] = mapped_column(String(100), default="")
+    # The person the consultant calls about this order.
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    # The one-time key of the form that created it: a resubmitted form finds this order.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    taken_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     employer: Mapped[Employer] = relationship(back_populates="orders")
@@ -365,17 +378,73 @@ class Placement(Base):
     employer_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     worker_accepted_at: Mapped[datetime | None]
     declined_reason: Mapped[str] = mapped_column(Text, default="")
-    end_reason: Mapped[str] = mapped_column(String(200), default="")
+    declined_at: Mapped[datetime | None]
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str] = mapped_column(String(200), default="")  # a PlacementEndReason
+    end_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     job_order: Mapped[JobOrder] = relationship()
     employer: Mapped[Employer] = relationship()
     worker: Mapped[Worker] = relationship()
     consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+    notes: Mapped[list[PlacementNote]] = relationship(
+        back_populates="placement",
+        order_by=lambda: (PlacementNote.note_date.desc(), PlacementNote.id.desc()),
+    )
+    hours_changes: Mapped[list[PlacementHoursChange]] = relationship(
+        back_populates="placement",
+        order_by=lambda: (PlacementHoursChange.effective_from, PlacementHoursChange.id),
+    )
 
     __table_args__ = (
         CheckConstraint("pay_rate_ore > 0 AND bill_rate_ore > 0", name="positive_rates"),
     )
+
+
+class PlacementEndReason(enum.StrEnum):
+    MORE_HOURS = "more_hours"  # moved on to more hours with the same employer
+    ORDINARY_JOB = "ordinary_job"  # an ordinary job, here or elsewhere
+    STOPPED = "stopped"
+    OTHER = "other"
+
+
+class NoteKind(enum.StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    NOTE = "note"
+
+
+class PlacementNote(Base):
+    """A consultant's follow-up on a placement; only intermediary staff ever see these."""
+
+    __tablename__ = "placement_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note_date: Mapped[date]
+    kind: Mapped[NoteKind] = mapped_column(enum_column(NoteKind))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    placement: Mapped[Placement] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+class PlacementHoursChange(Base):
+    """One change of a placement's agreed hours per week, kept so '12 → 20' stays visible."""
+
+    __tablename__ = "placement_hours_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    old_hours_per_week: Mapped[int]
+    new_hours_per_week: Mapped[int]
+    effective_from: Mapped[date]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    placement: Mapped[Placement] = relationship(back_populates="hours_changes")
+    changed_by: Mapped[User | None] = relationship()
 
 
 class TimeEntry(Base):

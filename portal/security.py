@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -39,6 +39,12 @@ def init_app(app: Flask) -> None:
     stripe_js = app.config.get("STRIPE_JS_URL") or ""
     stripe_origin = "{0.scheme}://{0.netloc}".format(urlsplit(stripe_js)) if stripe_js else ""
     policy = CONTENT_SECURITY_POLICY.format(stripe=stripe_origin).replace("  ", " ")
+
+    @app.teardown_request
+    def _forget_csrf_token(_exc: BaseException | None) -> None:
+        # Flask-WTF caches the token in `g`; drop it with the request even when an outer app
+        # context lives on (tests push one around many requests, and several clients).
+        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -132,6 +132,7 @@ def app(database_url, smtp_server, tmp_path_factory):
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
             "REDIS_URL": os.environ.get("REDIS_URL"),
+            "JOBS": "inline",  # tests of the RQ path switch it on and run a worker themselves
             "SMTP_HOST": controller.hostname,
             "SMTP_PORT": controller.port,
             "BASE_URL": "http://localhost",
@@ -160,11 +161,16 @@ def db(app, engine):
     transaction = connection.begin()
     database = app.extensions["db"]
     original = database.sessionmaker
-    database.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    database.sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     factories.bind(session)
     try:
-        yield session
+        # Services called directly need an app context; requests made meanwhile reuse it, so
+        # the app clears its per-request state (session, user) at the end of each request.
+        with app.app_context():
+            yield session
     finally:
         factories.bind(None)
         session.close()
@@ -176,8 +182,7 @@ def db(app, engine):
 
 @pytest.fixture
 def ctx(app, db):
-    """A request context for tests that call services directly (no HTTP request).
-    Tests that use the client must not hold one: Flask would share its `g` across requests."""
+    """A request context for tests that call services that read the request (locale, URLs)."""
     with app.test_request_context("/"):
         yield
 

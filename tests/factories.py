@@ -125,6 +125,26 @@ class PlacementFactory(Base):
     status = m.PlacementStatus.ACTIVE
 
 
+class PlacementNoteFactory(Base):
+    class Meta:
+        model = m.PlacementNote
+
+    placement = factory.SubFactory(PlacementFactory)
+    note_date = factory.LazyFunction(date.today)
+    kind = m.NoteKind.CALL
+    text = factory.Sequence(lambda n: f"Opfølgning {n}")
+
+
+class PlacementHoursChangeFactory(Base):
+    class Meta:
+        model = m.PlacementHoursChange
+
+    placement = factory.SubFactory(PlacementFactory)
+    old_hours_per_week = 10
+    new_hours_per_week = 12
+    effective_from = factory.LazyFunction(date.today)
+
+
 class TimeEntryFactory(Base):
     class Meta:
         model = m.TimeEntry

@@ -337,12 +337,17 @@ def test_cli_preview_and_issue(app, db):
     employer_with_hours(db, weeks=1, name="CLI Kunde")
     db.commit()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["invoice-run", "--until", "2026-11-30"])
+
+    def invoke(*args):
+        with app.app_context():  # each command in its own context, as from a shell
+            return runner.invoke(args=list(args))
+
+    result = invoke("invoice-run", "--until", "2026-11-30")
     assert result.exit_code == 0, result.output
     assert "CLI Kunde" in result.output and "1 invoices" in result.output
     assert db.scalar(select(func.count()).select_from(Invoice)) == 0
-    result = runner.invoke(args=["invoice-run", "--until", "2026-11-30", "--issue"])
+    result = invoke("invoice-run", "--until", "2026-11-30", "--issue")
     assert result.exit_code == 0, result.output
     assert "1/1 employers, status done" in result.output
-    result = runner.invoke(args=["invoice-run", "--until", "nope"])
+    result = invoke("invoice-run", "--until", "nope")
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output

@@ -4,7 +4,20 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.blueprints import admin, auth, hours, invoices, main, payroll
+    from portal.blueprints import (
+        admin,
+        auth,
+        consultant,
+        hours,
+        invoices,
+        main,
+        orders,
+        payroll,
+        placements,
+        workers,
+    )
 
-    for module in (main, auth, admin, hours, payroll, invoices):
+    for module in (
+        main, auth, admin, orders, consultant, placements, workers, hours, payroll, invoices,
+    ):
         app.register_blueprint(module.bp)

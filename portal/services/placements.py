@@ -1,0 +1,462 @@
+"""Placements: proposing a worker, both sides' consent, follow-up, hours changes, ending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.errors import Conflict, Invalid, NotFound
+from portal.i18n import format_locale, money
+from portal.models import (
+    STAFF_ROLES,
+    EmployerStatus,
+    JobOrder,
+    NoteKind,
+    OrderStatus,
+    Placement,
+    PlacementEndReason,
+    PlacementHoursChange,
+    PlacementNote,
+    PlacementStatus,
+    Role,
+    User,
+    Worker,
+    WorkerStatus,
+    utcnow,
+)
+from portal.services import accounts, audit, orders, settings
+from portal.services.orders import employer_users, notify
+
+OPEN_PLACEMENT = (PlacementStatus.PROPOSED, PlacementStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class RateRange:
+    low_ore: int
+    high_ore: int
+
+
+def rate_range(listed_ore: int, limit_bp: int) -> RateRange:
+    """The rates a consultant may set: the price list ± the admin's limit, in whole øre."""
+    low = -((-listed_ore * (10000 - limit_bp)) // 10000)  # rounded up: never below the limit
+    high = listed_ore * (10000 + limit_bp) // 10000  # rounded down: never above it
+    return RateRange(max(low, 1), high)
+
+
+def check_rates(
+    *, pay_rate_ore: int, bill_rate_ore: int, list_pay_ore: int, list_bill_ore: int, limit_bp: int
+) -> None:
+    """Refuse rates outside the admin's limit around the price list, or a bill below pay."""
+    percent = format_decimal(Decimal(limit_bp).scaleb(-2), locale=format_locale())
+    pay = rate_range(list_pay_ore, limit_bp)
+    if not pay.low_ore <= pay_rate_ore <= pay.high_ore:
+        raise Invalid(
+            _(
+                "The pay rate must be within ±%(percent)s %% of the price list: "
+                "%(low)s to %(high)s.",
+                percent=percent,
+                low=money(pay.low_ore),
+                high=money(pay.high_ore),
+            )
+        )
+    bill = rate_range(list_bill_ore, limit_bp)
+    if not bill.low_ore <= bill_rate_ore <= bill.high_ore:
+        raise Invalid(
+            _(
+                "The bill rate must be within ±%(percent)s %% of the price list: "
+                "%(low)s to %(high)s.",
+                percent=percent,
+                low=money(bill.low_ore),
+                high=money(bill.high_ore),
+            )
+        )
+    if bill_rate_ore < pay_rate_ore:
+        raise Invalid(_("The bill rate must be at least the pay rate."))
+
+
+def placed_hours(session: Session, worker_ids: list[int]) -> dict[int, int]:
+    """Hours per week each worker already has in active placements and open proposals."""
+    totals: dict[int, int] = {}
+    if not worker_ids:
+        return totals
+    for worker_id, hours in session.execute(
+        select(Placement.worker_id, Placement.hours_per_week).where(
+            Placement.worker_id.in_(worker_ids), Placement.status.in_(OPEN_PLACEMENT)
+        )
+    ):
+        totals[worker_id] = totals.get(worker_id, 0) + hours
+    return totals
+
+
+def _can_handle(by: User, order: JobOrder) -> None:
+    if by.role == Role.ADMIN or order.consultant_id == by.id:
+        return
+    raise Conflict(
+        _(
+            "This order belongs to %(name)s.",
+            name=order.consultant.full_name if order.consultant else "—",
+        )
+    )
+
+
+def propose(
+    session: Session,
+    by: User,
+    order: JobOrder,
+    worker: Worker,
+    *,
+    pay_rate_ore: int,
+    bill_rate_ore: int,
+    hours_per_week: int,
+    start_date: date,
+) -> Placement:
+    """Propose a worker to the employer with rates from the price list (adjusted in limits)."""
+    if order.status == OrderStatus.NEW:
+        raise Conflict(_("Take the order before proposing workers."))
+    if order.status not in (OrderStatus.TAKEN, OrderStatus.PROPOSED):
+        raise Conflict(_("This order is no longer open."))
+    _can_handle(by, order)
+    if order.employer.duplicate_of_id is not None:
+        raise Conflict(_("Confirm the company first: its CVR already belongs to an employer."))
+    if worker.status not in (WorkerStatus.AVAILABLE, WorkerStatus.PLACED):
+        raise Invalid(_("%(name)s is not available for work.", name=worker.display_name))
+    open_here = session.scalars(
+        select(Placement).where(
+            Placement.job_order_id == order.id, Placement.status.in_(OPEN_PLACEMENT)
+        )
+    ).all()
+    if any(p.worker_id == worker.id for p in open_here):
+        raise Conflict(_("%(name)s is already proposed for this order.", name=worker.display_name))
+    if len(open_here) >= order.head_count:
+        raise Conflict(
+            _(
+                "The order asks for %(n)d worker(s), and that many are already proposed or placed.",
+                n=order.head_count,
+            )
+        )
+    if not 1 <= hours_per_week <= orders.MAX_HOURS_PER_WEEK:
+        raise Invalid(_("Hours per week must be between 1 and 37."))
+    if start_date < order.start_date:
+        raise Invalid(_("The start date cannot be before the order's start date."))
+    if order.end_date is not None and start_date >= order.end_date:
+        raise Invalid(_("The start date must be before the order's end date."))
+    area = order.work_area
+    check_rates(
+        pay_rate_ore=pay_rate_ore,
+        bill_rate_ore=bill_rate_ore,
+        list_pay_ore=area.pay_rate_ore,
+        list_bill_ore=area.bill_rate_ore,
+        limit_bp=settings.get(session).rate_adjust_limit_bp,
+    )
+    placement = Placement(
+        job_order=order,
+        employer=order.employer,
+        worker=worker,
+        consultant=order.consultant or by,
+        pay_rate_ore=pay_rate_ore,
+        bill_rate_ore=bill_rate_ore,
+        hours_per_week=hours_per_week,
+        start_date=start_date,
+        end_date=order.end_date,
+        status=PlacementStatus.PROPOSED,
+    )
+    session.add(placement)
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "placement.proposed",
+        placement,
+        order_id=order.id,
+        worker_id=worker.id,
+        pay_rate_ore=pay_rate_ore,
+        bill_rate_ore=bill_rate_ore,
+        price_list=[area.pay_rate_ore, area.bill_rate_ore],
+    )
+    orders.refresh_status(session, order, by)
+    link = accounts.absolute_url("orders.proposal", placement_id=placement.id)
+    notify(
+        session,
+        employer_users(order.employer),
+        lambda user: (
+            _("A worker is proposed for %(title)s", title=order.title),
+            _(
+                'Hello %(name)s,\n\nWe propose %(worker)s for your order "%(title)s": '
+                "%(hours)d hours a week from %(start)s.\n\nPlease accept or decline here:\n"
+                "%(link)s\n\nYour contact person: %(consultant)s, %(phone)s\n",
+                name=user.full_name or user.email,
+                worker=worker.display_name,
+                title=order.title,
+                hours=hours_per_week,
+                start=start_date.strftime("%d-%m-%Y"),
+                link=link,
+                consultant=placement.consultant.full_name,
+                phone=placement.consultant.phone or placement.consultant.email,
+            ),
+        ),
+    )
+    return placement
+
+
+def _must_be_open(placement: Placement) -> None:
+    if placement.status != PlacementStatus.PROPOSED:
+        raise Conflict(_("This proposal has already been answered."))
+
+
+def employer_accept(session: Session, by: User, placement: Placement) -> None:
+    """The employer says yes; the worker is asked next."""
+    _must_be_open(placement)
+    if placement.employer_accepted_at is not None:
+        raise Conflict(_("You have already accepted this proposal."))
+    placement.employer_accepted_at, placement.employer_accepted_by_id = utcnow(), by.id
+    audit.record(session, by, "placement.employer_accepted", placement)
+    worker_user = placement.worker.user
+    link = accounts.absolute_url("placements.detail", placement_id=placement.id)
+    notify(
+        session,
+        [worker_user] if worker_user else [],
+        lambda user: (
+            _("A job for you at %(employer)s", employer=placement.employer.name),
+            _(
+                'Hello %(name)s,\n\n%(employer)s would like you for "%(title)s": '
+                "%(hours)d hours a week from %(start)s.\n\nSee the job and say yes here:\n"
+                "%(link)s\n\nQuestions? Call %(consultant)s, %(phone)s\n",
+                name=placement.worker.first_name,
+                employer=placement.employer.name,
+                title=placement.job_order.title,
+                hours=placement.hours_per_week,
+                start=placement.start_date.strftime("%d-%m-%Y"),
+                link=link,
+                consultant=placement.consultant.full_name if placement.consultant else "",
+                phone=placement.consultant.phone if placement.consultant else "",
+            ),
+        ),
+    )
+
+
+def worker_accept(session: Session, by: User, placement: Placement) -> None:
+    """The worker says yes after the employer did: the placement becomes active."""
+    _must_be_open(placement)
+    if placement.employer_accepted_at is None:
+        raise Conflict(_("The employer has not answered yet."))
+    placement.worker_accepted_at = utcnow()
+    placement.status = PlacementStatus.ACTIVE
+    placement.worker.status = WorkerStatus.PLACED
+    if placement.employer.status == EmployerStatus.PENDING:
+        placement.employer.status = EmployerStatus.ACTIVE
+        audit.record(session, by, "employer.activated", placement.employer)
+    audit.record(session, by, "placement.worker_accepted", placement)
+    audit.record(session, by, "placement.activated", placement)
+    orders.refresh_status(session, placement.job_order, by)
+    link = accounts.absolute_url("placements.detail", placement_id=placement.id)
+    recipients = [placement.consultant, *employer_users(placement.employer)]
+    notify(
+        session,
+        [u for u in recipients if u is not None],
+        lambda user: (
+            _(
+                "%(worker)s starts on %(start)s",
+                worker=placement.worker.display_name,
+                start=placement.start_date.strftime("%d-%m-%Y"),
+            ),
+            _(
+                "Both sides have said yes: %(worker)s starts at %(employer)s on %(start)s, "
+                '%(hours)d hours a week ("%(title)s").\n\n%(link)s\n',
+                worker=placement.worker.display_name,
+                employer=placement.employer.name,
+                start=placement.start_date.strftime("%d-%m-%Y"),
+                hours=placement.hours_per_week,
+                title=placement.job_order.title,
+                link=link,
+            ),
+        ),
+    )
+
+
+def decline(session: Session, by: User, placement: Placement, reason: str) -> None:
+    """The employer or the worker says no, with a reason the consultant reads."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Please give a reason."))
+    _must_be_open(placement)
+    if by.role == Role.WORKER and placement.employer_accepted_at is None:
+        raise Conflict(_("The employer has not answered yet."))
+    placement.status = PlacementStatus.DECLINED
+    placement.declined_at, placement.declined_by_id = utcnow(), by.id
+    placement.declined_reason = reason
+    side = "worker" if by.role == Role.WORKER else "employer"
+    audit.record(session, by, f"placement.{side}_declined", placement, reason=reason)
+    orders.refresh_status(session, placement.job_order, by)
+    who = placement.worker.display_name if side == "worker" else placement.employer.name
+    notify(
+        session,
+        [placement.consultant] if placement.consultant else [],
+        lambda user: (
+            _(
+                "Proposal declined: %(worker)s for %(title)s",
+                worker=placement.worker.display_name,
+                title=placement.job_order.title,
+            ),
+            _(
+                '%(who)s declined the proposal of %(worker)s for "%(title)s".\n\n'
+                "Reason: %(reason)s\n\nFind another candidate: %(link)s\n",
+                who=who,
+                worker=placement.worker.display_name,
+                title=placement.job_order.title,
+                reason=reason,
+                link=accounts.absolute_url("consultant.match", order_id=placement.job_order_id),
+            ),
+        ),
+    )
+
+
+def add_note(
+    session: Session, by: User, placement: Placement, *, note_date: date, kind: NoteKind, text: str
+) -> PlacementNote:
+    """A follow-up note (call, visit, note) that only intermediary staff see."""
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(_("Write the note."))
+    if note_date > orders.today_local():
+        raise Invalid(_("The date cannot be in the future."))
+    note = PlacementNote(placement=placement, author=by, note_date=note_date, kind=kind, text=text)
+    session.add(note)
+    session.flush()
+    audit.record(session, by, "placement.note_added", note, placement_id=placement.id, kind=kind)
+    return note
+
+
+def change_hours(
+    session: Session, by: User, placement: Placement, *, hours_per_week: int, effective_from: date
+) -> PlacementHoursChange:
+    """Change the agreed hours from a date and keep the old figure in the history."""
+    if placement.status != PlacementStatus.ACTIVE:
+        raise Conflict(_("Only an active placement's hours can change."))
+    if not 1 <= hours_per_week <= orders.MAX_HOURS_PER_WEEK:
+        raise Invalid(_("Hours per week must be between 1 and 37."))
+    if hours_per_week == placement.hours_per_week:
+        raise Invalid(_("That is already the agreed number of hours."))
+    if effective_from < placement.start_date:
+        raise Invalid(_("The change cannot take effect before the placement started."))
+    change = PlacementHoursChange(
+        placement=placement,
+        old_hours_per_week=placement.hours_per_week,
+        new_hours_per_week=hours_per_week,
+        effective_from=effective_from,
+        changed_by=by,
+    )
+    placement.hours_per_week = hours_per_week
+    session.add(change)
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "placement.hours_changed",
+        placement,
+        old=change.old_hours_per_week,
+        new=hours_per_week,
+        effective_from=effective_from,
+    )
+    return change
+
+
+def end(
+    session: Session,
+    by: User,
+    placement: Placement,
+    *,
+    reason: PlacementEndReason,
+    end_date: date,
+    note: str = "",
+) -> None:
+    """End an active placement with a reason; the worker is free again if nothing else runs."""
+    if placement.status != PlacementStatus.ACTIVE:
+        raise Conflict(_("Only an active placement can be ended."))
+    if end_date < placement.start_date:
+        raise Invalid(_("The end date cannot be before the start date."))
+    if reason == PlacementEndReason.OTHER and not (note or "").strip():
+        raise Invalid(_("Describe the reason."))
+    placement.status = PlacementStatus.ENDED
+    placement.end_date = end_date
+    placement.end_reason = reason.value
+    placement.end_note = (note or "").strip()
+    still_working = session.scalar(
+        select(Placement.id).where(
+            Placement.worker_id == placement.worker_id,
+            Placement.status == PlacementStatus.ACTIVE,
+            Placement.id != placement.id,
+        )
+    )
+    if still_working is None and placement.worker.status == WorkerStatus.PLACED:
+        placement.worker.status = WorkerStatus.AVAILABLE
+    audit.record(session, by, "placement.ended", placement, reason=reason.value, end_date=end_date)
+
+
+# --- Loading with tenancy: a foreign id is simply not found --------------------------------
+
+
+def get_for_user(session: Session, user: User, placement_id: int) -> Placement:
+    """A placement this user may see: staff any; the employer's users and the worker their own
+    active or ended ones, and the worker a proposal once the employer has said yes."""
+    placement = session.get(Placement, placement_id)
+    if placement is None:
+        raise NotFound()
+    if user.role in STAFF_ROLES:
+        return placement
+    if user.role == Role.EMPLOYER:
+        if placement.employer_id == user.employer_id and placement.status in (
+            PlacementStatus.ACTIVE,
+            PlacementStatus.ENDED,
+        ):
+            return placement
+        raise NotFound()
+    if user.role == Role.WORKER:
+        worker = placement.worker
+        if worker.user_id != user.id:
+            raise NotFound()
+        if placement.status in (PlacementStatus.ACTIVE, PlacementStatus.ENDED):
+            return placement
+        if placement.employer_accepted_at is not None:
+            return placement  # an offer for the worker to answer (or already declined)
+    raise NotFound()
+
+
+def get_proposal_for_employer(session: Session, user: User, placement_id: int) -> Placement:
+    placement = session.get(Placement, placement_id)
+    if placement is None or user.employer_id is None or placement.employer_id != user.employer_id:
+        raise NotFound()
+    return placement
+
+
+def worker_for_user(session: Session, user: User) -> Worker | None:
+    return session.scalar(select(Worker).where(Worker.user_id == user.id))
+
+
+def listing(session: Session, user: User, mine_only: bool = False) -> list[Placement]:
+    """Placements the user may see, newest start first."""
+    stmt = select(Placement).order_by(Placement.start_date.desc(), Placement.id.desc())
+    visible = (PlacementStatus.ACTIVE, PlacementStatus.ENDED)
+    if user.role == Role.EMPLOYER:
+        stmt = stmt.where(Placement.employer_id == user.employer_id, Placement.status.in_(visible))
+    elif user.role == Role.WORKER:
+        worker = worker_for_user(session, user)
+        if worker is None:
+            return []
+        stmt = stmt.where(
+            Placement.worker_id == worker.id,
+            or_(
+                Placement.status.in_(visible),
+                Placement.employer_accepted_at.is_not(None),
+            ),
+        )
+    else:
+        stmt = stmt.where(Placement.status.in_(visible))
+        if mine_only:
+            stmt = stmt.where(Placement.consultant_id == user.id)
+    return list(session.scalars(stmt))
