@@ -78,5 +78,7 @@ def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
                 invoice.credited_invoice.display_number if invoice.credited_invoice else "",
             ]
         )
-    writer.writerow(["I alt", "", "", f"{len(invoices)} bilag", "", "", *map(kroner, sums), "", "", ""])
+    writer.writerow(
+        ["I alt", "", "", f"{len(invoices)} bilag", "", "", *map(kroner, sums), "", "", ""]
+    )
     return out.getvalue()

@@ -11,16 +11,14 @@ from invoices import delivery, runs
 from portal.db import get_session
 from portal.errors import DomainError
 from portal.i18n import hours, money
-from portal.jobs import QUEUE_NAME, queue
+from portal.jobs import queue
 from portal.models import BillingCadence, InvoiceRun
 
 
 def init_app(app: Flask) -> None:
     @app.cli.command("invoice-run")
     @click.option("--until", "until", required=True, help="Period end, YYYY-MM-DD.")
-    @click.option(
-        "--cadence", type=click.Choice([c.value for c in BillingCadence]), default=None
-    )
+    @click.option("--cadence", type=click.Choice([c.value for c in BillingCadence]), default=None)
     @click.option("--employer", "employer_ids", type=int, multiple=True, help="Only these ids.")
     @click.option("--issue", is_flag=True, help="Issue the invoices (default: preview only).")
     def invoice_run(until: str, cadence: str | None, employer_ids: tuple[int, ...], issue: bool):
@@ -54,7 +52,9 @@ def init_app(app: Flask) -> None:
             click.echo(f"Run {run_id} queued as job {job_id}; a worker issues the invoices.")
         else:
             run = get_session().get(InvoiceRun, run_id)
-            click.echo(f"Run {run_id}: {run.done}/{run.total} employers, status {run.status.value}.")
+            click.echo(
+                f"Run {run_id}: {run.done}/{run.total} employers, status {run.status.value}."
+            )
 
     @app.cli.group("invoices")
     def invoices_group() -> None:
@@ -75,4 +75,4 @@ def init_app(app: Flask) -> None:
         url = current_app.config.get("REDIS_URL")
         if not url:
             raise click.ClickException("Set REDIS_URL (or PORTAL_REDIS_URL) to run a worker.")
-        Worker([QUEUE_NAME], connection=Redis.from_url(url)).work(burst=burst)
+        Worker([queue().name], connection=Redis.from_url(url)).work(burst=burst)

@@ -31,7 +31,9 @@ def message_for(invoice: Invoice) -> mail.Message:
                 name=invoice.buyer.get("name", ""),
                 number=number,
                 total=money(invoice.total_ore),
-                original=invoice.credited_invoice.display_number if invoice.credited_invoice else "",
+                original=invoice.credited_invoice.display_number
+                if invoice.credited_invoice
+                else "",
                 seller=invoice.seller.get("legal_name", ""),
             )
         else:

@@ -23,9 +23,20 @@ from portal.models import (
 )
 
 SELLER_FIELDS = (
-    "legal_name", "cvr", "address_line", "postcode", "city", "email", "phone",
-    "bank_reg", "bank_account", "iban", "bic", "fi_creditor_number",
-    "late_interest_rate_bp", "payment_terms_days",
+    "legal_name",
+    "cvr",
+    "address_line",
+    "postcode",
+    "city",
+    "email",
+    "phone",
+    "bank_reg",
+    "bank_account",
+    "iban",
+    "bic",
+    "fi_creditor_number",
+    "late_interest_rate_bp",
+    "payment_terms_days",
 )
 
 

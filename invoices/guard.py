@@ -26,7 +26,12 @@ MUTABLE_AFTER_ISSUE = {
 WRITE_ONCE = {"pdf", "pdf_sha256", "timesheet_pdf", "timesheet_sha256"}
 # A billed shift keeps its hours; only a credit note may release it (invoice_line_id -> None).
 FROZEN_ENTRY_FIELDS = {
-    "placement_id", "work_date", "start_time", "end_time", "break_minutes", "minutes",
+    "placement_id",
+    "work_date",
+    "start_time",
+    "end_time",
+    "break_minutes",
+    "minutes",
 }
 
 

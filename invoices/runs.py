@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from invoices import amounts, documents, numbering
@@ -227,14 +227,16 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
 
     Concurrent runs over the same employer serialize on the employer row; the second finds
     every entry already billed and issues nothing."""
-    employer = session.scalar(
-        select(Employer).where(Employer.id == employer_id).with_for_update()
-    )
+    employer = session.scalar(select(Employer).where(Employer.id == employer_id).with_for_update())
     if employer is None:
         raise NotFound()
-    entries = session.scalars(
-        _entries_query(run.period_end, None, [employer_id]).with_for_update(of=TimeEntry)
-    ).unique().all()
+    entries = (
+        session.scalars(
+            _entries_query(run.period_end, None, [employer_id]).with_for_update(of=TimeEntry)
+        )
+        .unique()
+        .all()
+    )
     if not entries:
         return None
     org = settings_service.get(session)
@@ -319,14 +321,18 @@ def buyer_snapshot(employer: Employer, entries: list[TimeEntry]) -> dict:
         "ean": employer.ean or "",
         "email": employer.invoice_email,
         # Public bodies need the order number and person reference on every invoice.
-        "order_reference": ", ".join(sorted({o.order_reference for o in orders if o.order_reference})),
+        "order_reference": ", ".join(
+            sorted({o.order_reference for o in orders if o.order_reference})
+        ),
         "person_reference": ", ".join(
             sorted({o.person_reference for o in orders if o.person_reference})
         ),
     }
 
 
-def process_run(factory: sessionmaker, run_id: int, employer_ids: list[int] | None = None) -> list[int]:
+def process_run(
+    factory: sessionmaker, run_id: int, employer_ids: list[int] | None = None
+) -> list[int]:
     """Issue the run's invoices, one employer per transaction; returns the invoice ids.
 
     A crash leaves whole invoices or none; running it again continues where it stopped,
@@ -387,7 +393,6 @@ def runs_in_progress(session: Session) -> list[InvoiceRun]:
             )
         )
     )
-
 
 
 @job

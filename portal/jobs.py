@@ -18,9 +18,12 @@ _worker_app: Flask | None = None
 class JobQueue:
     """Enqueue a function call; run it now when no Redis is configured."""
 
-    def __init__(self, redis_url: str | None, mode: str | None = None) -> None:
+    def __init__(
+        self, redis_url: str | None, mode: str | None = None, name: str = QUEUE_NAME
+    ) -> None:
         self.mode = mode or ("rq" if redis_url else "inline")
         self.redis_url = redis_url
+        self.name = name
         self._queue = None
 
     @property
@@ -29,7 +32,7 @@ class JobQueue:
             from redis import Redis
             from rq import Queue
 
-            self._queue = Queue(QUEUE_NAME, connection=Redis.from_url(self.redis_url))
+            self._queue = Queue(self.name, connection=Redis.from_url(self.redis_url))
         return self._queue
 
     def enqueue(self, func: Callable, *args: Any, retries: int = 0, **kwargs: Any) -> str | None:
@@ -76,4 +79,8 @@ def worker_app() -> Flask:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["jobs"] = JobQueue(app.config.get("REDIS_URL"), app.config.get("JOBS"))
+    app.extensions["jobs"] = JobQueue(
+        app.config.get("REDIS_URL"),
+        app.config.get("JOBS"),
+        app.config.get("JOBS_QUEUE", QUEUE_NAME),
+    )

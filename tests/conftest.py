@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import socket
+from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
 
@@ -153,13 +154,13 @@ def engine(app):
     return app.extensions["db"].engine
 
 
-@pytest.fixture
-def db(app, engine):
-    """A session for the test, inside a transaction that is rolled back afterwards; the
-    app's own sessions join the same transaction (their commits become savepoints)."""
-    connection = engine.connect()
-    transaction = connection.begin()
+@contextmanager
+def rolled_back(app):
+    """A session inside a transaction that is rolled back at the end; the app's own sessions
+    join the same transaction (their commits become savepoints)."""
     database = app.extensions["db"]
+    connection = database.engine.connect()
+    transaction = connection.begin()
     original = database.sessionmaker
     database.sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
@@ -178,6 +179,13 @@ def db(app, engine):
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db(app):
+    """The test's session; everything it and the app write is rolled back afterwards."""
+    with rolled_back(app) as session:
+        yield session
 
 
 @pytest.fixture
@@ -229,3 +237,20 @@ def as_role(client, db):
         return user
 
     return _login
+
+
+@pytest.fixture
+def committed(app, engine):
+    """Real commits on the real engine, for concurrency tests (PostgreSQL). Every table is
+    emptied afterwards; the schema and its migrations stay."""
+    assert engine.dialect.name == "postgresql", "committed data is cleaned with TRUNCATE"
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    try:
+        with app.app_context():
+            yield factory
+    finally:
+        from portal.models import Base
+
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -39,8 +39,15 @@ def approved_entry(placement, day: date, minutes: int = 240, **kwargs):
     )
 
 
-def employer_with_hours(db, *, weeks: int = 2, placements: int = 1, start: date | None = None,
-                        name: str | None = None, **employer_kwargs):
+def employer_with_hours(
+    db,
+    *,
+    weeks: int = 2,
+    placements: int = 1,
+    start: date | None = None,
+    name: str | None = None,
+    **employer_kwargs,
+):
     """An employer with `placements` placements and shifts on Monday and Wednesday of each of
     `weeks` ISO weeks, all approved by both sides."""
     start = start or date(2026, 11, 2)  # a Monday (uge 45)

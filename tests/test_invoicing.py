@@ -123,8 +123,9 @@ def test_finance_issues_a_run_and_the_invoice_is_complete(client, db, as_role, m
 
     [message] = mailbox.to(employer.invoice_email)
     assert message["Subject"] == f"Faktura {invoice.display_number}"
-    attachments = {p.get_filename(): p.get_payload(decode=True) for p in message.walk()
-                   if p.get_filename()}
+    attachments = {
+        p.get_filename(): p.get_payload(decode=True) for p in message.walk() if p.get_filename()
+    }
     assert attachments == {
         f"{invoice.display_number}.pdf": invoice.pdf,
         f"{invoice.display_number}-timeseddel.pdf": invoice.timesheet_pdf,
@@ -187,7 +188,9 @@ def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
     assert note.display_number == f"K-{date.today().year}-0001"
     assert note.credited_invoice_id == invoice.id
     assert (note.subtotal_ore, note.vat_ore, note.total_ore) == (
-        invoice.subtotal_ore, invoice.vat_ore, invoice.total_ore,
+        invoice.subtotal_ore,
+        invoice.vat_ore,
+        invoice.total_ore,
     )
     db.refresh(invoice)
     assert invoice.status == InvoiceStatus.CREDITED and invoice.open_ore == 0
@@ -213,7 +216,10 @@ def test_credit_one_line_without_release(app, db, ctx):
     assert note.subtotal_ore == first_line.amount_ore
     assert note.vat_ore == first_line.amount_ore // 4
     db.refresh(invoice)
-    assert invoice.status == InvoiceStatus.ISSUED and invoice.open_ore == invoice.total_ore - note.total_ore
+    assert (
+        invoice.status == InvoiceStatus.ISSUED
+        and invoice.open_ore == invoice.total_ore - note.total_ore
+    )
     # The credited hours stay settled: nothing is billable again.
     assert runs.billable_employer_ids(db, PERIOD_END) == []
     with pytest.raises(Exception, match="allerede|already"):
@@ -236,7 +242,9 @@ def test_finance_pages_credit_and_resend(client, db, as_role, mailbox, app):
     assert len(mailbox.to(employer.invoice_email)) == 1  # process_run alone does not e-mail
     response = post_form(client, f"{detail}/credit", {"reason": ""}, page=detail)
     assert "Angiv en årsag" in client.get(response.headers["Location"]).text
-    response = post_form(client, f"{detail}/credit", {"reason": "Fejl", "release": "y"}, page=detail)
+    response = post_form(
+        client, f"{detail}/credit", {"reason": "Fejl", "release": "y"}, page=detail
+    )
     note_page = client.get(response.headers["Location"])
     assert "Kreditnota K-" in note_page.text
     assert client.get("/finance/runs").status_code == 200
@@ -286,8 +294,12 @@ def test_employer_sees_own_invoices_and_downloads_archived_bytes(client, db, as_
     assert first.data == second.data == own.pdf
     assert hashlib.sha256(first.data).hexdigest() == own.pdf_sha256
     assert client.get(f"/invoices/{own.id}/timesheet.pdf").data == own.timesheet_pdf
-    for path in (f"/invoices/{foreign.id}", f"/invoices/{foreign.id}/invoice.pdf",
-                 f"/invoices/{foreign.id}/timesheet.pdf", "/invoices/999999"):
+    for path in (
+        f"/invoices/{foreign.id}",
+        f"/invoices/{foreign.id}/invoice.pdf",
+        f"/invoices/{foreign.id}/timesheet.pdf",
+        "/invoices/999999",
+    ):
         assert client.get(path).status_code == 404
     assert client.get("/finance/invoices").status_code == 403
 
@@ -318,7 +330,10 @@ def test_bookkeeping_csv_totals_match_the_invoices(client, db, as_role, app):
     all_docs = db.scalars(select(Invoice)).all()
     net = sum((-1 if i.is_credit_note else 1) * i.total_ore for i in all_docs)
     assert sum(ore(r[8]) for r in body) == ore(total[8]) == net
-    assert client.get("/finance/bookkeeping.csv?date_from=2026-12-01&date_to=2026-11-01").status_code == 400
+    assert (
+        client.get("/finance/bookkeeping.csv?date_from=2026-12-01&date_to=2026-11-01").status_code
+        == 400
+    )
 
 
 def test_run_progress_page_and_tenancy(client, db, as_role):

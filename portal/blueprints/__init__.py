@@ -18,6 +18,15 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (
-        main, auth, admin, orders, consultant, placements, workers, hours, payroll, invoices,
+        main,
+        auth,
+        admin,
+        orders,
+        consultant,
+        placements,
+        workers,
+        hours,
+        payroll,
+        invoices,
     ):
         app.register_blueprint(module.bp)

@@ -60,7 +60,9 @@ def _invoice_context():
 
 
 class RunForm(Form):
-    period_end = DateField(_l("Bill approved hours up to and including"), validators=[DataRequired()])
+    period_end = DateField(
+        _l("Bill approved hours up to and including"), validators=[DataRequired()]
+    )
     cadence = SelectField(_l("Billing cadence"), default="")
 
     def __init__(self, *args, **kwargs):
@@ -181,9 +183,7 @@ def run_detail(run_id: int):
         select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.number)
     ).all()
     running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
-    return render_template(
-        "invoices/run_detail.html", run=run, invoices=invoices, running=running
-    )
+    return render_template("invoices/run_detail.html", run=run, invoices=invoices, running=running)
 
 
 # --- finance: invoices ------------------------------------------------------------------------
@@ -363,9 +363,7 @@ def employer_list():
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         .limit(200)
     ).all()
-    return render_template(
-        "invoices/employer_list.html", invoices=invoices
-    )
+    return render_template("invoices/employer_list.html", invoices=invoices)
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -379,9 +377,7 @@ def employer_detail(invoice_id: int):
         .options(selectinload(InvoiceLine.entries))
         .order_by(InvoiceLine.position)
     ).all()
-    return render_template(
-        "invoices/employer_detail.html", invoice=invoice, lines=lines
-    )
+    return render_template("invoices/employer_detail.html", invoice=invoice, lines=lines)
 
 
 def _pdf_response(content: bytes | None, filename: str) -> Response:
