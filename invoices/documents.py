@@ -68,6 +68,14 @@ def invoice_pdf(
     session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
 ) -> bytes:
     """The invoice (or credit note) as PDF bytes: every field of a full Danish invoice."""
+    pdf, _fetcher = engine().html_to_pdf(invoice_html(session, invoice, reason, pay_url))
+    return pdf
+
+
+def invoice_html(
+    session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
+) -> str:
+    """The invoice document's HTML (what invoice_pdf renders)."""
     seller = invoice.seller
     fi = None
     if not invoice.is_credit_note and invoice.payment_id:
@@ -83,25 +91,38 @@ def invoice_pdf(
         vat_rate=percent(invoice.vat_rate_bp),
         interest_rate=percent(seller.get("late_interest_rate_bp", 0)),
     )
-    return engine().render("pdf/invoice.html", locale="da", doc=document)
+    return engine().render_html("pdf/invoice.html", locale="da", doc=document)
 
 
 def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
     """One timesheet per placement with exactly the shifts this invoice bills."""
+    pdf, _fetcher = engine().html_to_pdf(invoice_timesheet_html(session, invoice))
+    return pdf
+
+
+def invoice_timesheet_html(session: Session, invoice: Invoice) -> str:
+    """The HTML of the timesheets attached to an invoice."""
     line_ids = [line.id for line in invoice.lines]
     entries = session.scalars(
         select(TimeEntry)
         .join(invoice_line_entries, invoice_line_entries.c.time_entry_id == TimeEntry.id)
         .where(invoice_line_entries.c.invoice_line_id.in_(line_ids))
-        .order_by(TimeEntry.placement_id, TimeEntry.work_date, TimeEntry.start_time)
     ).all()
+    return entries_timesheet_html(session, entries)
+
+
+def entries_timesheet_pdf(session: Session, entries: list[TimeEntry]) -> bytes:
+    """The timesheets (one per placement) of exactly these shifts, as PDF bytes."""
+    pdf, _fetcher = engine().html_to_pdf(entries_timesheet_html(session, entries))
+    return pdf
+
+
+def entries_timesheet_html(session: Session, entries: list[TimeEntry]) -> str:
     by_placement: dict[int, list[TimeEntry]] = defaultdict(list)
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: (e.placement_id, e.work_date, e.start_time)):
         by_placement[entry.placement_id].append(entry)
     sheets = [
         timesheets.timesheet_for_entries(session, session.get(Placement, placement_id), group)
         for placement_id, group in sorted(by_placement.items())
     ]
-    return engine().render(
-        "pdf/invoice_timesheets.html", locale="da", sheets=sheets, invoice=invoice
-    )
+    return engine().render_html("pdf/invoice_timesheets.html", locale="da", sheets=sheets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from invoices import amounts, documents, numbering
-from portal.db import database
+from portal.db import WRITE_TRANSACTION, database
 from portal.errors import Invalid, NotFound
 from portal.jobs import job, queue
 from portal.models import (
@@ -222,7 +223,28 @@ def billable_employer_ids(session, period_end, cadence=None, employer_ids=None) 
     return sorted(session.scalars(_scope(stmt, period_end, cadence, employer_ids)))
 
 
-def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> Invoice | None:
+@dataclass(frozen=True)
+class Prepared:
+    """Phase one of issuing, done outside any lock: the shifts and their timesheet PDF."""
+
+    entry_ids: tuple[int, ...]
+    timesheet_pdf: bytes
+
+
+def prepare(session: Session, period_end: date, employer_id: int) -> Prepared | None:
+    """Render the timesheets of an employer's billable shifts (read-only, no locks held).
+
+    The timesheet needs no invoice number, so the slow rendering happens before the write
+    transaction; issue_for_employer uses it only if the shifts are still exactly these."""
+    entries = session.scalars(_entries_query(period_end, None, [employer_id])).unique().all()
+    if not entries:
+        return None
+    return Prepared(tuple(e.id for e in entries), documents.entries_timesheet_pdf(session, entries))
+
+
+def issue_for_employer(
+    session: Session, run: InvoiceRun, employer_id: int, prepared: Prepared | None = None
+) -> Invoice | None:
     """Issue one employer's invoice in the caller's transaction, or None if nothing is left.
 
     Concurrent runs over the same employer serialize on the employer row; the second finds
@@ -283,8 +305,10 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
             .execution_options(synchronize_session=False)
         )
     session.flush()
-    # The timesheet needs no invoice number, so it renders before the counter is locked.
-    timesheet = documents.invoice_timesheet_pdf(session, invoice)
+    if prepared is not None and prepared.entry_ids == tuple(e.id for e in entries):
+        timesheet = prepared.timesheet_pdf
+    else:  # nothing prepared, or the shifts changed since: render them now
+        timesheet = documents.entries_timesheet_pdf(session, entries)
     # Number last: the counter row stays locked from here until the commit.
     invoice.issue_date = today
     invoice.year = today.year
@@ -337,31 +361,42 @@ def process_run(
 
     A crash leaves whole invoices or none; running it again continues where it stopped,
     because billed entries are no longer billable."""
-    with factory.begin() as session:
+    with _writing(factory) as session:
         run = session.get(InvoiceRun, run_id)
         if run is None:
             raise NotFound()
         if run.status == RunStatus.QUEUED:
             run.status, run.started_at = RunStatus.RUNNING, utcnow()
+        period_end = run.period_end
         todo = employer_ids or billable_employer_ids(
             session, run.period_end, run.cadence, run.employer_ids
         )
     issued = []
     for employer_id in todo:
         try:
-            with factory.begin() as session:
+            with factory() as reading:
+                prepared = prepare(reading, period_end, employer_id)
+            with _writing(factory) as session:
                 run = session.get(InvoiceRun, run_id)
-                invoice = issue_for_employer(session, run, employer_id)
+                invoice = issue_for_employer(session, run, employer_id, prepared)
                 if invoice is not None:
                     issued.append(invoice.id)
                 _step(session, run_id)
         except Exception as error:  # one employer's failure must not stop the others
             log.exception("invoice run %s: employer %s failed", run_id, employer_id)
-            with factory.begin() as session:
+            with _writing(factory) as session:
                 _step(session, run_id, error=f"{employer_id}: {error}")
-    with factory.begin() as session:
+    with _writing(factory) as session:
         _finish_if_done(session, run_id)
     return issued
+
+
+@contextmanager
+def _writing(factory: sessionmaker):
+    """A transaction that will write: on SQLite it takes the write lock at once."""
+    with factory.begin() as session:
+        session.connection(execution_options=WRITE_TRANSACTION)
+        yield session
 
 
 def _step(session: Session, run_id: int, error: str | None = None) -> None:

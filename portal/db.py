@@ -31,7 +31,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            # Writers that read first ask for IMMEDIATE: in WAL mode a deferred transaction
+            # whose snapshot went stale cannot upgrade to a write lock and fails at once.
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -49,6 +52,10 @@ def init_app(app: Flask) -> None:
     # context across several requests; the session must still end with each request.)
     app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
+
+
+WRITE_TRANSACTION = {"sqlite_begin": "IMMEDIATE"}
+"""Execution options for a transaction that will write (no effect on PostgreSQL)."""
 
 
 def database() -> Database:
