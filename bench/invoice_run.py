@@ -11,7 +11,7 @@ import warnings
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from bench import Row, benchmark, median_ms, paired_median_ms
+from bench import Row, benchmark, paired_median_ms
 
 PROCESSES = 2
 PERIOD_END = date(2026, 11, 29)
@@ -222,6 +222,3 @@ def invoice_run() -> list[Row]:
         ),
         Row("one-page invoice PDF, warm (bare WeasyPrint)", single_bare, "baseline"),
     ]
-
-
-__all__ = ["invoice_run", "median_ms"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import contextmanager
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
