@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask_babel import force_locale
 
-from portal.db import get_session
+from portal.db import database, get_session
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
         created = demo.load(session)
         session.commit()
         click.echo(f"Demo data: {created} new rows." if created else "Demo data already loaded.")
+        issued = demo.invoice_history(database().sessionmaker)
+        if issued:
+            click.echo(f"Demo invoices issued: {issued}.")
         click.echo(f"\nDemo logins (password: {demo.PASSWORD}):")
         for email, role, what in demo.LOGINS:
             click.echo(f"  {email:<24} {role:<11} {what}")

@@ -620,3 +620,23 @@ def _hours(session, placement, start, today, weekdays, shift) -> int:
             session.add(entry)
             count += 1
     return count
+
+
+def invoice_history(factory, today: date | None = None) -> int:
+    """Issue the demo's oldest two weeks once, so there are invoices to look at; the newer
+    approved hours stay for a demo invoice run. Returns how many invoices were issued."""
+    from sqlalchemy import func
+
+    from invoices import runs
+    from portal.models import Invoice
+
+    today = today or date.today()
+    period_end = today - timedelta(days=today.weekday()) - timedelta(weeks=2, days=1)
+    with factory() as session:
+        if session.scalar(select(func.count()).select_from(Invoice)):
+            return 0
+        if not runs.billable_employer_ids(session, period_end):
+            return 0
+        run_id = runs.start_run(session, None, period_end).id
+        session.commit()
+    return len(runs.process_run(factory, run_id))

@@ -43,3 +43,15 @@ def test_demo_logins_work(app, db, client):
         with app.test_client() as fresh:
             login(fresh, email, demo.PASSWORD)
             assert fresh.get("/").status_code == 200
+
+
+def test_demo_invoices_are_issued_once(app, db, ctx):
+    from portal.db import database
+    from portal.models import Invoice
+
+    demo.load(db)
+    db.commit()
+    assert demo.invoice_history(database().sessionmaker) >= 3  # one per demo employer
+    assert demo.invoice_history(database().sessionmaker) == 0
+    invoices = db.scalars(select(Invoice)).all()
+    assert all(i.pdf and i.timesheet_pdf for i in invoices)
