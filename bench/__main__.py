@@ -1,6 +1,7 @@
 """python -m bench: run every registered benchmark and print one table (median of 20 runs)."""
 
 import bench.invoice_run  # noqa: F401 (registers its benchmark)
+import bench.pages  # noqa: F401
 from bench import BENCHMARKS, RUNS, print_table
 
 

@@ -555,9 +555,12 @@ class Invoice(Base):
     # Buyer and seller as they were when issued: the invoice must not change if they do.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True)
+    # The archived documents load only when read (lists never need them).
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
-    timesheet_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True)
+    timesheet_pdf: Mapped[bytes | None] = mapped_column(
+        LargeBinary, active_history=True, deferred=True
+    )
     timesheet_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
     delivery_state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState), default=DeliveryState.PENDING

@@ -189,49 +189,50 @@ def run_detail(run_id: int):
 # --- finance: invoices ------------------------------------------------------------------------
 
 
-def _filtered(session, args):
-    stmt = select(Invoice).where(Invoice.number.is_not(None))
+def _filters(args) -> list:
+    """The invoice list's filters from the query string (bad values are ignored)."""
+    conditions = [Invoice.number.is_not(None)]
     status = args.get("status", "")
     if status in {s.value for s in InvoiceStatus}:
-        stmt = stmt.where(Invoice.status == InvoiceStatus(status))
+        conditions.append(Invoice.status == InvoiceStatus(status))
     kind = args.get("kind", "")
     if kind in {k.value for k in InvoiceKind}:
-        stmt = stmt.where(Invoice.kind == InvoiceKind(kind))
+        conditions.append(Invoice.kind == InvoiceKind(kind))
     employer_id = args.get("employer", type=int)
     if employer_id:
-        stmt = stmt.where(Invoice.employer_id == employer_id)
+        conditions.append(Invoice.employer_id == employer_id)
     for name, op in (("from", "__ge__"), ("to", "__le__")):
         try:
             value = date.fromisoformat(args.get(name, ""))
         except ValueError:
             continue
-        stmt = stmt.where(getattr(Invoice.issue_date, op)(value))
+        conditions.append(getattr(Invoice.issue_date, op)(value))
     if args.get("overdue"):
-        stmt = stmt.where(
+        conditions += [
             Invoice.due_date < date.today(),
             Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]),
-        )
-    return stmt
+        ]
+    return conditions
 
 
 @bp.get("/finance/invoices")
 @role_required(Role.FINANCE, Role.ADMIN)
 def finance_list():
     session = get_session()
-    stmt = _filtered(session, request.args)
-    sub = stmt.subquery()
+    conditions = _filters(request.args)
     sums = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(sub.c.subtotal_ore), 0),
-            func.coalesce(func.sum(sub.c.vat_ore), 0),
-            func.coalesce(func.sum(sub.c.total_ore), 0),
-            func.coalesce(func.sum(sub.c.paid_ore), 0),
-        )
+            func.coalesce(func.sum(Invoice.subtotal_ore), 0),
+            func.coalesce(func.sum(Invoice.vat_ore), 0),
+            func.coalesce(func.sum(Invoice.total_ore), 0),
+            func.coalesce(func.sum(Invoice.paid_ore), 0),
+        ).where(*conditions)
     ).one()
     page = max(request.args.get("page", 1, type=int), 1)
     invoices = session.scalars(
-        stmt.options(selectinload(Invoice.employer))
+        select(Invoice)
+        .where(*conditions)
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
