@@ -55,6 +55,15 @@ def money_plain(ore: int | None) -> str:
     return format_decimal(ore_to_decimal(ore), format="#,##0.00", locale=format_locale())
 
 
+def percent(basis_points: int | None) -> str:
+    """2500 -> '25', 1025 -> '10,25' (basis points as a percentage, locale decimals)."""
+    if basis_points is None:
+        return ""
+    return format_decimal(
+        Decimal(basis_points).scaleb(-2), format="#,##0.##", locale=format_locale()
+    )
+
+
 def hours(minutes: int | None) -> str:
     """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
     if minutes is None:
@@ -91,6 +100,7 @@ def init_app(app: Flask) -> None:
         money=money,
         money_plain=money_plain,
         hours=hours,
+        percent=percent,
         date=danish_date,
         datetime=danish_datetime,
     )
