@@ -26,3 +26,10 @@ def totals(line_amounts: list[int], vat_rate_bp: int) -> tuple[int, int, int]:
     subtotal = sum(line_amounts)
     vat = vat_ore(subtotal, vat_rate_bp)
     return subtotal, vat, subtotal + vat
+
+
+def plain_kroner(ore: int) -> str:
+    """123450 -> '1234,50': for files other systems import (no thousands separator)."""
+    sign = "-" if ore < 0 else ""
+    ore = abs(ore)
+    return f"{sign}{ore // 100},{ore % 100:02d}"

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from invoices.amounts import plain_kroner
 from portal.models import Invoice, InvoiceKind
 
 COLUMNS = [
@@ -27,11 +28,7 @@ COLUMNS = [
 ]
 
 
-def kroner(ore: int) -> str:
-    """Øre as '1234,50' (no thousands separator, comma decimals: what Danish systems import)."""
-    sign = "-" if ore < 0 else ""
-    ore = abs(ore)
-    return f"{sign}{ore // 100},{ore % 100:02d}"
+kroner = plain_kroner
 
 
 def text_cell(value: str) -> str:

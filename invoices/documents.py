@@ -45,12 +45,6 @@ def current_seller(org: OrganisationSettings) -> dict:
     return {name: getattr(org, name) for name in SELLER_FIELDS}
 
 
-def percent(basis_points: int) -> str:
-    """2500 -> '25', 1025 -> '10,25'."""
-    whole, rest = divmod(basis_points, 100)
-    return f"{whole},{rest:02d}" if rest else str(whole)
-
-
 @dataclass(frozen=True)
 class InvoiceDocument:
     invoice: Invoice
@@ -60,8 +54,6 @@ class InvoiceDocument:
     fi_line: str | None
     pay_url: str | None
     reason: str
-    vat_rate: str
-    interest_rate: str
 
 
 def invoice_pdf(
@@ -88,8 +80,6 @@ def invoice_html(
         fi_line=fi,
         pay_url=pay_url,
         reason=reason,
-        vat_rate=percent(invoice.vat_rate_bp),
-        interest_rate=percent(seller.get("late_interest_rate_bp", 0)),
     )
     return engine().render_html("pdf/invoice.html", locale="da", doc=document)
 

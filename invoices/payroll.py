@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from invoices.amounts import plain_kroner, round_half_up_div
 from portal.errors import Invalid
 from portal.models import (
     PayrollExport,
@@ -26,7 +27,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services import settings as settings_service
-from portal.services.hours import pay_ore, round_half_up_div
+from portal.services.hours import pay_ore
 
 CSV_HEADER = (
     "loennummer",
@@ -65,11 +66,7 @@ def hours_decimal(minutes: int) -> str:
     return f"{hundredths // 100},{hundredths % 100:02d}"
 
 
-def kroner(ore: int) -> str:
-    """123450 -> '1234,50': no thousands separator, a decimal comma."""
-    sign = "-" if ore < 0 else ""
-    ore = abs(ore)
-    return f"{sign}{ore // 100},{ore % 100:02d}"
+kroner = plain_kroner
 
 
 def exportable_entries(

@@ -13,14 +13,12 @@ import mimetypes
 import threading
 import warnings
 from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -32,6 +30,8 @@ with warnings.catch_warnings():
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal.i18n import FORMAT_LOCALES, format_hours, format_money, format_percent
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,6 @@ TEMPLATES_DIR = ROOT / "templates"
 ASSETS_DIR = ROOT / "static" / "pdf"
 TRANSLATIONS_DIR = ROOT / "translations"
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-FORMAT_LOCALES = {"da": "da_DK", "en": "en_DK"}
 
 
 class RefusedURL(ValueError):
@@ -77,22 +76,6 @@ class AssetFetcher(URLFetcher):
 
 
 # --- Formatting: pure, no Flask context needed ------------------------------------------------
-
-
-def money(ore: int | None, locale: str = "da") -> str:
-    if ore is None:
-        return ""
-    return format_currency(Decimal(ore).scaleb(-2), "DKK", locale=FORMAT_LOCALES[locale])
-
-
-def hours(minutes: int | None, locale: str = "da") -> str:
-    """750 -> '12,50' (rounded half up to the hundredth, without floats)."""
-    if minutes is None:
-        return ""
-    hundredths = (minutes * 100 * 2 + 60) // 120
-    return format_decimal(
-        Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=FORMAT_LOCALES[locale]
-    )
 
 
 def danish_date(value: date | datetime | None) -> str:
@@ -149,8 +132,9 @@ class PdfEngine:
                     Translations.load(str(self.translations_dir), [locale]), newstyle=True
                 )
                 env.filters.update(
-                    money=lambda ore: money(ore, locale),
-                    hours=lambda minutes: hours(minutes, locale),
+                    money=lambda ore: format_money(ore, locale),
+                    hours=lambda minutes: format_hours(minutes, locale),
+                    percent=lambda basis_points: format_percent(basis_points, locale),
                     date=danish_date,
                     datetime=danish_datetime,
                     clock=clock,

@@ -41,11 +41,45 @@ def ore_to_decimal(ore: int) -> Decimal:
     return Decimal(ore).scaleb(-2)
 
 
-def money(ore: int | None) -> str:
+# Pure formatting for a given language (PDFs and e-mails use these without a request) ...
+
+
+def format_money(ore: int | None, language: str = "da") -> str:
     """1234550 -> '12.345,50 kr.' (Danish kroner, formatted by babel)."""
     if ore is None:
         return ""
-    return format_currency(ore_to_decimal(ore), "DKK", locale=format_locale())
+    return format_currency(ore_to_decimal(ore), "DKK", locale=FORMAT_LOCALES[language])
+
+
+def format_hours(minutes: int | None, language: str = "da") -> str:
+    """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
+    if minutes is None:
+        return ""
+    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
+    return format_decimal(
+        Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=FORMAT_LOCALES[language]
+    )
+
+
+def format_percent(basis_points: int | None, language: str = "da") -> str:
+    """2500 -> '25', 1025 -> '10,25' (basis points as a percentage)."""
+    if basis_points is None:
+        return ""
+    return format_decimal(
+        Decimal(basis_points).scaleb(-2), format="#,##0.##", locale=FORMAT_LOCALES[language]
+    )
+
+
+# ... and the same in the current request's language, as Jinja filters.
+
+
+def language() -> str:
+    code = str(get_locale() or "da")
+    return code if code in FORMAT_LOCALES else "da"
+
+
+def money(ore: int | None) -> str:
+    return format_money(ore, language())
 
 
 def money_plain(ore: int | None) -> str:
@@ -55,21 +89,12 @@ def money_plain(ore: int | None) -> str:
     return format_decimal(ore_to_decimal(ore), format="#,##0.00", locale=format_locale())
 
 
-def percent(basis_points: int | None) -> str:
-    """2500 -> '25', 1025 -> '10,25' (basis points as a percentage, locale decimals)."""
-    if basis_points is None:
-        return ""
-    return format_decimal(
-        Decimal(basis_points).scaleb(-2), format="#,##0.##", locale=format_locale()
-    )
-
-
 def hours(minutes: int | None) -> str:
-    """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
-    if minutes is None:
-        return ""
-    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
-    return format_decimal(Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=format_locale())
+    return format_hours(minutes, language())
+
+
+def percent(basis_points: int | None) -> str:
+    return format_percent(basis_points, language())
 
 
 def danish_date(value: date | datetime | None) -> str:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from invoices.amounts import line_amount_ore
 from portal import mail
 from portal.errors import Conflict, Invalid, NotAllowed, NotFound
 from portal.models import (
@@ -161,14 +162,8 @@ def week_label(monday: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def round_half_up_div(numerator: int, denominator: int) -> int:
-    """Integer division rounding halves up (for non-negative numbers): no floats near money."""
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
-def pay_ore(minutes: int, rate_ore: int) -> int:
-    """What the minutes earn at an hourly rate, in øre, rounded half up once."""
-    return round_half_up_div(minutes * rate_ore, 60)
+# What minutes earn at an hourly rate: the same rounding as an invoice line.
+pay_ore = line_amount_ore
 
 
 @dataclass(frozen=True)
