@@ -75,6 +75,15 @@ def invoice_pdf(
     return engine().render("pdf/invoice.html", locale="da", doc=document)
 
 
+def card_pay_url(invoice: Invoice) -> str | None:
+    """The signed card-payment link to print on an invoice, or None when Stripe is off."""
+    if invoice.is_credit_note:
+        return None
+    from invoices import payments
+
+    return payments.pay_url(invoice)
+
+
 def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
     """One timesheet per placement with exactly the shifts this invoice bills."""
     line_ids = [line.id for line in invoice.lines]

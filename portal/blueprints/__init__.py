@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         invoices,
         main,
         orders,
+        payments,
         payroll,
         placements,
         workers,
@@ -19,5 +20,6 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (
         main, auth, admin, orders, consultant, placements, workers, hours, payroll, invoices,
+        payments,
     ):
         app.register_blueprint(module.bp)
