@@ -25,7 +25,14 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from invoices import bank_import, payments, receivables, reminders
@@ -242,7 +249,10 @@ class ManualPaymentForm(Form):
     )
     kind = RadioField(
         _l("Kind"),
-        choices=[("payment", _l("Payment received")), ("refund", _l("Refund paid back"))],
+        choices=[
+            SelectChoice("payment", _l("Payment received")),
+            SelectChoice("refund", _l("Refund paid back")),
+        ],
         default="payment",
     )
     amount = MoneyField(_l("Amount (kr.)"), validators=[InputRequired()], min_ore=1)
