@@ -44,14 +44,36 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000
 
 DATE_HEADERS = {
-    "dato", "bogføringsdato", "bogfoeringsdato", "bogført", "bogfort", "posteringsdato",
-    "transaktionsdato", "booking date", "bookingdate", "date", "rentedato", "valørdato",
+    "dato",
+    "bogføringsdato",
+    "bogfoeringsdato",
+    "bogført",
+    "bogfort",
+    "posteringsdato",
+    "transaktionsdato",
+    "booking date",
+    "bookingdate",
+    "date",
+    "rentedato",
+    "valørdato",
 }
 AMOUNT_HEADERS = {"beløb", "beloeb", "belob", "beløb i dkk", "amount", "beløb dkk"}
 TEXT_HEADERS = {
-    "tekst", "text", "reference", "beskrivelse", "description", "posteringstekst",
-    "meddelelse", "besked", "afsender", "navn", "name", "modtager", "betalingsid",
-    "betalings-id", "message",
+    "tekst",
+    "text",
+    "reference",
+    "beskrivelse",
+    "description",
+    "posteringstekst",
+    "meddelelse",
+    "besked",
+    "afsender",
+    "navn",
+    "name",
+    "modtager",
+    "betalingsid",
+    "betalings-id",
+    "message",
 }
 
 PAYMENT_ID = re.compile(r"(?<!\d)(\d{15})(?!\d)")
@@ -69,8 +91,12 @@ class StatementLine:
     @property
     def fingerprint(self) -> str:
         key = "|".join(
-            [self.booking_date.isoformat(), str(self.amount_ore), _fold(self.text),
-             str(self.occurrence)]
+            [
+                self.booking_date.isoformat(),
+                str(self.amount_ore),
+                _fold(self.text),
+                str(self.occurrence),
+            ]
         )
         return "bank:" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
@@ -133,8 +159,10 @@ def parse_statement(content: bytes) -> tuple[list[StatementLine], list[str]]:
     text_cols = [i for i, h in enumerate(header) if h in TEXT_HEADERS]
     if date_col is None or amount_col is None or not text_cols:
         raise Invalid(
-            _("The first line must name the columns: a date (Dato), an amount (Beløb) and a "
-              "text (Tekst). See the README for the accepted names.")
+            _(
+                "The first line must name the columns: a date (Dato), an amount (Beløb) and a "
+                "text (Tekst). See the README for the accepted names."
+            )
         )
     if len(rows) - 1 > MAX_LINES:
         raise Invalid(_("The file has more than %(n)d lines.", n=MAX_LINES))
@@ -229,8 +257,14 @@ def import_statement(
             row.suggested_invoice_id = suggestion.id if suggestion is not None else None
             continue
         payment = payments.record_payment(
-            session, invoice, line.amount_ore, PaymentMethod.BANK, line.fingerprint,
-            received_at=_received_at(line.booking_date), by=by, note=line.text[:500],
+            session,
+            invoice,
+            line.amount_ore,
+            PaymentMethod.BANK,
+            line.fingerprint,
+            received_at=_received_at(line.booking_date),
+            by=by,
+            note=line.text[:500],
         )
         row.status, row.invoice_id = BankLineStatus.MATCHED, invoice.id
         row.payment_id = payment.id if payment is not None else None
@@ -247,8 +281,14 @@ def match_by_hand(session: Session, line: BankLine, invoice: Invoice, by: User):
     if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
         raise NotFound(_("No invoice with that number."))
     payment = payments.record_payment(
-        session, invoice, line.amount_ore, PaymentMethod.BANK, line.fingerprint,
-        received_at=_received_at(line.booking_date), by=by, note=line.text[:500],
+        session,
+        invoice,
+        line.amount_ore,
+        PaymentMethod.BANK,
+        line.fingerprint,
+        received_at=_received_at(line.booking_date),
+        by=by,
+        note=line.text[:500],
     )
     if payment is None:  # the same line from another import was matched meanwhile
         line.status = BankLineStatus.DUPLICATE
@@ -272,9 +312,7 @@ def open_lines(session: Session) -> list[BankLine]:
         .order_by(BankLine.booking_date, BankLine.id)
     ).all()
     recorded = set(
-        session.scalars(
-            select(BankLine.fingerprint).where(BankLine.payment_id.is_not(None))
-        )
+        session.scalars(select(BankLine.fingerprint).where(BankLine.payment_id.is_not(None)))
     )
     unique: dict[str, BankLine] = {}
     for row in rows:

@@ -133,9 +133,7 @@ def record_refund(
         raise Invalid(_("Enter the refunded amount as a positive number."))
     if amount_ore > paid_total(session, invoice):
         raise Invalid(_("More cannot be refunded than was paid on the invoice."))
-    return record_payment(
-        session, invoice, -amount_ore, method, external_id, received_at, by, note
-    )
+    return record_payment(session, invoice, -amount_ore, method, external_id, received_at, by, note)
 
 
 def assign(session: Session, payment: Payment, invoice: Invoice, by: User) -> None:
@@ -147,8 +145,12 @@ def assign(session: Session, payment: Payment, invoice: Invoice, by: User) -> No
     payment.invoice_id = invoice.id
     _apply(session, invoice, payment.amount_ore)
     audit.record(
-        session, by, "payment.assigned", payment,
-        invoice=invoice.display_number, amount_ore=payment.amount_ore,
+        session,
+        by,
+        "payment.assigned",
+        payment,
+        invoice=invoice.display_number,
+        amount_ore=payment.amount_ore,
     )
 
 
@@ -203,7 +205,10 @@ def set_disputed(session: Session, invoice: Invoice, by: User, disputed: bool, n
         flags.disputed_at, flags.disputed_by_id, flags.dispute_note = None, None, ""
     session.flush()
     audit.record(
-        session, by, "invoice.disputed" if disputed else "invoice.dispute_cleared", invoice,
+        session,
+        by,
+        "invoice.disputed" if disputed else "invoice.dispute_cleared",
+        invoice,
         note=flags.dispute_note,
     )
 
@@ -366,16 +371,23 @@ def _charge_refunded(session: Session, charge: dict, event: dict) -> str:
         intent_id = intent_id.get("id")
     if not intent_id:
         return "no intent"
-    row = _intent_row(session, {"id": intent_id, "amount": charge.get("amount"),
-                                "metadata": charge.get("metadata") or {}})
+    row = _intent_row(
+        session,
+        {"id": intent_id, "amount": charge.get("amount"), "metadata": charge.get("metadata") or {}},
+    )
     invoice = session.get(Invoice, row.invoice_id) if row.invoice_id else None
     # A refund means the charge succeeded: if its success event has not arrived yet, record
     # the payment now (the later event then finds it and changes nothing).
     if find_by_external_id(session, row.intent_id) is None:
         row.status = CardIntentStatus.SUCCEEDED
         record_payment(
-            session, invoice, int(charge.get("amount") or 0), PaymentMethod.CARD,
-            external_id=row.intent_id, received_at=_event_time(event), note="Stripe",
+            session,
+            invoice,
+            int(charge.get("amount") or 0),
+            PaymentMethod.CARD,
+            external_id=row.intent_id,
+            received_at=_event_time(event),
+            note="Stripe",
         )
     refunded_total = int(charge.get("amount_refunded") or 0)
     already = -session.scalar(
@@ -389,9 +401,13 @@ def _charge_refunded(session: Session, charge: dict, event: dict) -> str:
     if delta <= 0:
         return "refund already recorded"
     record_payment(
-        session, invoice, -delta, PaymentMethod.CARD,
+        session,
+        invoice,
+        -delta,
+        PaymentMethod.CARD,
         external_id=f"{row.intent_id}:refund:{refunded_total}",
-        received_at=_event_time(event), note="Stripe refund",
+        received_at=_event_time(event),
+        note="Stripe refund",
     )
     return "refund recorded"
 

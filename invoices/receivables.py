@@ -135,8 +135,7 @@ def monthly(session: Session, today: date, count: int = 12) -> list[Month]:
     ):
         paid[(received_at.year, received_at.month)] += amount
     return [
-        Month(s.year, s.month, invoiced[(s.year, s.month)], paid[(s.year, s.month)])
-        for s in starts
+        Month(s.year, s.month, invoiced[(s.year, s.month)], paid[(s.year, s.month)]) for s in starts
     ]
 
 
@@ -175,8 +174,14 @@ def chart(months: list[Month], width: int = 720, height: int = 260) -> Chart:
         for j, (kind, value) in enumerate((("invoiced", m.invoiced_ore), ("paid", m.paid_ore))):
             h = plot_h * max(value, 0) / ceiling
             bars.append(
-                Bar(round(x0 + j * bar_w, 1), round(top + plot_h - h, 1), round(bar_w, 1),
-                    round(h, 1), value, kind)
+                Bar(
+                    round(x0 + j * bar_w, 1),
+                    round(top + plot_h - h, 1),
+                    round(bar_w, 1),
+                    round(h, 1),
+                    value,
+                    kind,
+                )
             )
         labels.append((round(left + i * slot + slot / 2, 1), m.label))
     gridlines = [

@@ -93,8 +93,13 @@ class ReminderPlan:
     @property
     def total_due_ore(self) -> int:
         return (
-            self.principal_ore + self.fee_ore + self.compensation_ore + self.interest_ore
-            + self.earlier_fees_ore + self.earlier_interest_ore + self.earlier_compensation_ore
+            self.principal_ore
+            + self.fee_ore
+            + self.compensation_ore
+            + self.interest_ore
+            + self.earlier_fees_ore
+            + self.earlier_interest_ore
+            + self.earlier_compensation_ore
         )
 
     def due(self, today: date) -> bool:
@@ -236,9 +241,15 @@ def send_reminder(
     session.add(reminder)
     session.flush()
     audit.record(
-        session, by, "invoice.reminded", invoice,
-        number=invoice.display_number, level=plan.level, fee_ore=plan.fee_ore,
-        interest_ore=plan.interest_ore, compensation_ore=plan.compensation_ore,
+        session,
+        by,
+        "invoice.reminded",
+        invoice,
+        number=invoice.display_number,
+        level=plan.level,
+        fee_ore=plan.fee_ore,
+        interest_ore=plan.interest_ore,
+        compensation_ore=plan.compensation_ore,
         total_due_ore=plan.total_due_ore,
     )
     if address:

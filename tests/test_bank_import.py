@@ -32,7 +32,7 @@ def test_parses_danish_semicolon_files_with_bom_and_thousands():
     ).encode()
     lines, errors = bank_import.parse_statement(content)
     assert errors == []
-    assert [(l.booking_date, l.amount_ore, l.text) for l in lines] == [
+    assert [(line.booking_date, line.amount_ore, line.text) for line in lines] == [
         (date(2026, 11, 22), 123450, "Indbetaling F-2026-0001"),
         (date(2026, 11, 23), -2500, "Gebyr"),
         (date(2026, 11, 24), 1250, "Overførsel"),
@@ -41,20 +41,20 @@ def test_parses_danish_semicolon_files_with_bom_and_thousands():
 
 def test_parses_comma_separated_english_files_and_windows_1252():
     content = (
-        'Booking date,Amount,Text,Reference\n'
+        "Booking date,Amount,Text,Reference\n"
         '2026-11-22,"1.234,50",Betaling,Jørgen\n'
-        '22/11/2026,1234.50,Betaling,Ærø\n'
+        "22/11/2026,1234.50,Betaling,Ærø\n"
     ).encode("cp1252")
     lines, errors = bank_import.parse_statement(content)
     assert errors == []
-    assert [l.amount_ore for l in lines] == [123450, 123450]
+    assert [line.amount_ore for line in lines] == [123450, 123450]
     assert lines[0].text == "Betaling Jørgen" and lines[1].text == "Betaling Ærø"
 
 
 def test_unreadable_lines_are_reported_and_the_rest_kept():
     content = b"Dato;Tekst;Bel\xc3\xb8b\n32-13-2026;x;1,00\n01-12-2026;y;abc\n01-12-2026;z;5,00\n"
     lines, errors = bank_import.parse_statement(content)
-    assert [l.text for l in lines] == ["z"]
+    assert [line.text for line in lines] == ["z"]
     assert len(errors) == 2
     assert " 2" in errors[0] and " 3" in errors[1]
 

@@ -34,7 +34,9 @@ def test_status_follows_the_payments_and_over_payment_is_kept(app, db):
     invoice = factories.issued_invoice(total_ore=100000)
     first = payments.record_payment(db, invoice, 30000, PaymentMethod.BANK, "bank:1")
     assert (invoice.paid_ore, invoice.status, invoice.open_ore) == (
-        30000, InvoiceStatus.PARTLY_PAID, 70000,
+        30000,
+        InvoiceStatus.PARTLY_PAID,
+        70000,
     )
     assert payments.record_payment(db, invoice, 30000, PaymentMethod.BANK, "bank:1") is None
     assert invoice.paid_ore == 30000  # the same external id is recorded once
@@ -73,8 +75,12 @@ def test_finance_registers_a_payment_by_hand_once(client, db, as_role):
     page = client.get(f"/finance/payments/new?invoice={invoice.display_number}")
     key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page.text).group(1)
     data = {
-        "invoice_number": invoice.display_number, "kind": "payment", "amount": "150,50",
-        "received_on": "2026-11-20", "note": "Kontant", "submission_key": key,
+        "invoice_number": invoice.display_number,
+        "kind": "payment",
+        "amount": "150,50",
+        "received_on": "2026-11-20",
+        "note": "Kontant",
+        "submission_key": key,
     }
     assert post_form(client, "/finance/payments/new", data).status_code == 302
     again = post_form(client, "/finance/payments/new", data)  # the form sent twice
@@ -97,8 +103,12 @@ def test_manual_payment_with_bad_input_changes_nothing(client, db, as_role, fiel
     db.commit()
     as_role(Role.FINANCE)
     data = {
-        "invoice_number": invoice.display_number, "kind": "payment", "amount": "100,00",
-        "received_on": "2026-11-20", "submission_key": "k1", field: value,
+        "invoice_number": invoice.display_number,
+        "kind": "payment",
+        "amount": "100,00",
+        "received_on": "2026-11-20",
+        "submission_key": "k1",
+        field: value,
     }
     response = post_form(client, "/finance/payments/new", data)
     assert response.status_code == 400
@@ -110,10 +120,17 @@ def test_a_refund_larger_than_paid_is_refused_on_the_form(client, db, as_role):
     invoice = factories.issued_invoice(total_ore=40000)
     db.commit()
     as_role(Role.FINANCE)
-    response = post_form(client, "/finance/payments/new", {
-        "invoice_number": invoice.display_number, "kind": "refund", "amount": "10,00",
-        "received_on": "2026-11-20", "submission_key": "k2",
-    })
+    response = post_form(
+        client,
+        "/finance/payments/new",
+        {
+            "invoice_number": invoice.display_number,
+            "kind": "refund",
+            "amount": "10,00",
+            "received_on": "2026-11-20",
+            "submission_key": "k2",
+        },
+    )
     assert response.status_code == 400
     assert db.scalar(select(func.count()).select_from(Payment)) == 0
 

@@ -131,7 +131,9 @@ def test_a_declined_card_is_shown_to_the_employer(app, client, db, as_role, stri
     user = as_role(Role.EMPLOYER)
     invoice = factories.issued_invoice(user.employer, total_ore=20000)
     db.commit()
-    intent_id = client_secret_on(client.get(f"/invoices/{invoice.id}/pay").text).split("_secret_")[0]
+    intent_id = client_secret_on(client.get(f"/invoices/{invoice.id}/pay").text).split("_secret_")[
+        0
+    ]
     with pytest.raises(Exception, match="declined"):
         pay_with_card(app, intent_id, number="4000000000000341")
     body, signature = stripe_on.catcher.wait_for("payment_intent.payment_failed", intent_id)
@@ -242,8 +244,10 @@ def test_success_without_an_invoice_is_kept_for_finance(client, db, as_role, str
     from tests.conftest import post_form
 
     response = post_form(
-        client, f"/finance/payments/{payment.id}/assign",
-        {"invoice_number": invoice.display_number}, page="/finance/payments",
+        client,
+        f"/finance/payments/{payment.id}/assign",
+        {"invoice_number": invoice.display_number},
+        page="/finance/payments",
     )
     assert response.status_code == 302
     db.expire_all()
@@ -258,9 +262,12 @@ def test_a_failure_arriving_after_the_success_changes_nothing(client, db, as_rol
     deliver(client, body, sign(body))
     failed = event(
         "payment_intent.payment_failed",
-        {"id": "pi_late_failure", "amount": 40000,
-         "last_payment_error": {"message": "Your card was declined."},
-         "metadata": {"invoice_id": str(invoice.id)}},
+        {
+            "id": "pi_late_failure",
+            "amount": 40000,
+            "last_payment_error": {"message": "Your card was declined."},
+            "metadata": {"invoice_id": str(invoice.id)},
+        },
     )
     assert deliver(client, failed, sign(failed)).json["outcome"] == "already succeeded"
     db.expire_all()

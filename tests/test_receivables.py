@@ -16,8 +16,18 @@ TODAY = date(2026, 12, 31)
 
 @pytest.mark.parametrize(
     ("days_overdue", "bucket"),
-    [(-5, "not_due"), (0, "not_due"), (1, "d1_30"), (30, "d1_30"), (31, "d31_60"),
-     (60, "d31_60"), (61, "d61_90"), (90, "d61_90"), (91, "d90_plus"), (400, "d90_plus")],
+    [
+        (-5, "not_due"),
+        (0, "not_due"),
+        (1, "d1_30"),
+        (30, "d1_30"),
+        (31, "d31_60"),
+        (60, "d31_60"),
+        (61, "d61_90"),
+        (90, "d61_90"),
+        (91, "d90_plus"),
+        (400, "d90_plus"),
+    ],
 )
 def test_bucket_edges(days_overdue, bucket):
     assert receivables.bucket_for(days_overdue) == bucket
@@ -41,10 +51,18 @@ def test_aging_per_employer_counts_open_amounts_only(app, db):
     summary = receivables.aging(db, TODAY)
     rows = {row.name: row.buckets for row in summary.employers}
     assert rows["Alfa ApS"] == {
-        "not_due": 10000, "d1_30": 20000, "d31_60": 25000, "d61_90": 0, "d90_plus": 0,
+        "not_due": 10000,
+        "d1_30": 20000,
+        "d31_60": 25000,
+        "d61_90": 0,
+        "d90_plus": 0,
     }
     assert rows["Beta A/S"] == {
-        "not_due": 0, "d1_30": 0, "d31_60": 0, "d61_90": 40000, "d90_plus": 50000,
+        "not_due": 0,
+        "d1_30": 0,
+        "d31_60": 0,
+        "d61_90": 40000,
+        "d90_plus": 50000,
     }
     assert [row.name for row in summary.employers] == ["Beta A/S", "Alfa ApS"]  # most overdue
     assert summary.open_ore == 145000 and summary.overdue_ore == 135000
@@ -58,7 +76,11 @@ def test_monthly_invoiced_against_paid(app, db):
         total_ore=20000, issue_date=date(2026, 12, 3), kind=InvoiceKind.CREDIT_NOTE
     )
     payments.record_payment(
-        db, invoice, 60000, PaymentMethod.BANK, "bank:m",
+        db,
+        invoice,
+        60000,
+        PaymentMethod.BANK,
+        "bank:m",
         received_at=datetime(2026, 12, 10, 12, tzinfo=UTC),
     )
     months = receivables.monthly(db, TODAY, count=3)
@@ -76,8 +98,10 @@ def test_monthly_invoiced_against_paid(app, db):
 
 def test_finance_dashboard_page(client, db, as_role):
     factories.issued_invoice(
-        factories.EmployerFactory(name="Gammel Gæld ApS"), total_ore=123456,
-        issue_date=date(2026, 8, 1), due_date=date(2026, 8, 15),
+        factories.EmployerFactory(name="Gammel Gæld ApS"),
+        total_ore=123456,
+        issue_date=date(2026, 8, 1),
+        due_date=date(2026, 8, 15),
     )
     with time_machine.travel(datetime(2026, 12, 31, 11, tzinfo=UTC), tick=False):
         as_role(Role.FINANCE)

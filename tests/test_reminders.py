@@ -66,7 +66,12 @@ def test_three_reminders_ten_days_apart_with_fee_and_interest(app, db, mailbox):
 
     assert run(db, DUE) == []  # not before the due date has passed
     [first] = run(db, date(2026, 12, 11))
-    assert (first.level, first.fee_ore, first.interest_days, first.interest_ore) == (1, 10000, 10, 274)
+    assert (first.level, first.fee_ore, first.interest_days, first.interest_ore) == (
+        1,
+        10000,
+        10,
+        274,
+    )
     assert (first.interest_from, first.interest_to) == (DUE, date(2026, 12, 11))
     assert first.total_due_ore == 100000 + 10000 + 274
     assert run(db, date(2026, 12, 11)) == []  # idempotent per day
@@ -100,7 +105,9 @@ def test_fee_is_capped_at_the_legal_maximum_and_compensation_comes_once(app, db,
     assert (first.fee_ore, first.compensation_ore) == (10000, 31000)
     [second] = run(db, date(2026, 12, 12))
     assert (second.fee_ore, second.compensation_ore) == (10000, 0)
-    assert second.total_due_ore == 50000 + 2 * 10000 + 31000 + first.interest_ore + second.interest_ore
+    assert (
+        second.total_due_ore == 50000 + 2 * 10000 + 31000 + first.interest_ore + second.interest_ore
+    )
 
 
 def test_paid_credited_and_disputed_invoices_are_never_reminded(app, db, mailbox):
@@ -158,7 +165,9 @@ def test_finance_marks_a_claim_disputed(client, db, as_role):
     with at(date(2026, 12, 11)):
         as_role(Role.FINANCE)
         response = post_form(
-            client, f"/finance/invoices/{invoice.id}/dispute", {"disputed": "1"},
+            client,
+            f"/finance/invoices/{invoice.id}/dispute",
+            {"disputed": "1"},
             page="/finance/reminders",
         )
         assert response.status_code == 302

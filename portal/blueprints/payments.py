@@ -279,13 +279,25 @@ def manual_payment():
         try:
             if form.kind.data == "refund":
                 payment = payments.record_refund(
-                    session, invoice, form.amount.data, PaymentMethod.MANUAL, f"manual:{key}",
-                    received_at, current_user, form.note.data or "",
+                    session,
+                    invoice,
+                    form.amount.data,
+                    PaymentMethod.MANUAL,
+                    f"manual:{key}",
+                    received_at,
+                    current_user,
+                    form.note.data or "",
                 )
             else:
                 payment = payments.record_payment(
-                    session, invoice, form.amount.data, PaymentMethod.MANUAL, f"manual:{key}",
-                    received_at, current_user, form.note.data or "",
+                    session,
+                    invoice,
+                    form.amount.data,
+                    PaymentMethod.MANUAL,
+                    f"manual:{key}",
+                    received_at,
+                    current_user,
+                    form.note.data or "",
                 )
         except DomainError as problem:
             session.rollback()
@@ -295,8 +307,10 @@ def manual_payment():
         if payment is None:
             flash(_("This payment was already registered."), "info")
         else:
-            flash(_("Payment registered on invoice %(number)s.", number=invoice.display_number),
-                  "success")
+            flash(
+                _("Payment registered on invoice %(number)s.", number=invoice.display_number),
+                "success",
+            )
         return redirect(url_for("payments.overview"))
     status = 400 if request.method == "POST" else 200
     return render_template("payments/manual.html", form=form), status
@@ -362,8 +376,9 @@ def assign_payment(payment_id: int):
         flash(problem.message, "error")
         return redirect(url_for("payments.overview"))
     session.commit()
-    flash(_("Payment recorded on invoice %(number)s.", number=form.invoice.display_number),
-          "success")
+    flash(
+        _("Payment recorded on invoice %(number)s.", number=form.invoice.display_number), "success"
+    )
     return redirect(url_for("payments.overview"))
 
 
@@ -403,8 +418,10 @@ def dispute(invoice_id: int):
         return redirect(url_for("payments.reminders_page"))
     session.commit()
     flash(
-        _("Invoice %(number)s is marked as disputed; it gets no reminders.",
-          number=invoice.display_number)
+        _(
+            "Invoice %(number)s is marked as disputed; it gets no reminders.",
+            number=invoice.display_number,
+        )
         if disputed
         else _("Invoice %(number)s is no longer disputed.", number=invoice.display_number),
         "success",
@@ -419,8 +436,10 @@ class BankImportForm(Form):
     statement = FileField(
         _l("Bank statement (CSV)"),
         validators=[FileRequired(_l("Choose the CSV file from your bank."))],
-        description=_l("Columns: booking date, amount and text. Separated by ; or , – see the "
-                       "README for the accepted formats."),
+        description=_l(
+            "Columns: booking date, amount and text. Separated by ; or , – see the "
+            "README for the accepted formats."
+        ),
     )
 
 
@@ -453,7 +472,10 @@ def _bank_import_form(form):
     recent = session.scalars(select(BankImport).order_by(BankImport.id.desc()).limit(20)).all()
     waiting = bank_import.open_lines(session)
     return render_template(
-        "payments/bank_import.html", form=form, recent=recent, waiting=waiting,
+        "payments/bank_import.html",
+        form=form,
+        recent=recent,
+        waiting=waiting,
         match_form=MatchForm(),
     )
 
