@@ -92,7 +92,7 @@ def test_full_card_payment_through_localstripe(app, client, db, as_role, stripe_
     [payment] = payments_of(db, invoice)
     assert (payment.method, payment.external_id) == (PaymentMethod.CARD, intent_id)
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "payment.recorded"))
-    assert "This invoice is paid" in client.get(f"/invoices/{invoice.id}/pay").text
+    assert "Fakturaen er betalt" in client.get(f"/invoices/{invoice.id}/pay").text
     assert f'href="/invoices/{invoice.id}/pay"' not in client.get(f"/invoices/{invoice.id}").text
 
 
