@@ -65,6 +65,24 @@ def init_app(app: Flask) -> None:
         """E-mail again the invoices whose delivery failed (cron-able)."""
         click.echo(f"{delivery.retry_failed()} invoices sent.")
 
+    @app.cli.group("reminders")
+    def reminders_group() -> None:
+        """Payment reminders (rykkere) under renteloven."""
+
+    @reminders_group.command("send")
+    @click.option("--date", "on", default=None, help="Business date, YYYY-MM-DD (default: today).")
+    def reminders_send(on: str | None) -> None:
+        """Send every reminder due today (cron-able; a second run the same day sends nothing)."""
+        from invoices import reminders
+        from portal.db import database
+
+        try:
+            today = date.fromisoformat(on) if on else reminders.business_today()
+        except ValueError as error:
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from error
+        sent = reminders.send_due_reminders(database().sessionmaker, today)
+        click.echo(f"{len(sent)} reminder(s) sent for {today.isoformat()}.")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst: bool) -> None:

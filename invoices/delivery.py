@@ -49,10 +49,20 @@ def message_for(invoice: Invoice) -> mail.Message:
                 payment_id=invoice.payment_id or "",
                 seller=invoice.seller.get("legal_name", ""),
             )
+            pay_link = card_pay_link(invoice)
+            if pay_link:
+                text += "\n" + _("Pay by card: %(url)s", url=pay_link) + "\n"
     attachments = [mail.Attachment(f"{number}.pdf", invoice.pdf or b"")]
     if invoice.timesheet_pdf:
         attachments.append(mail.Attachment(f"{number}-timeseddel.pdf", invoice.timesheet_pdf))
     return mail.Message(invoice.buyer.get("email", ""), subject, text, attachments)
+
+
+def card_pay_link(invoice: Invoice) -> str | None:
+    """The signed card-payment link for the e-mail while the invoice is open and Stripe is on."""
+    from invoices import payments
+
+    return payments.pay_url(invoice) if payments.payable(invoice) else None
 
 
 @job

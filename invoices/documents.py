@@ -84,6 +84,15 @@ def invoice_html(
     return engine().render_html("pdf/invoice.html", locale="da", doc=document)
 
 
+def card_pay_url(invoice: Invoice) -> str | None:
+    """The signed card-payment link to print on an invoice, or None when Stripe is off."""
+    if invoice.is_credit_note:
+        return None
+    from invoices import payments
+
+    return payments.pay_url(invoice)
+
+
 def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
     """One timesheet per placement with exactly the shifts this invoice bills."""
     pdf, _fetcher = engine().html_to_pdf(invoice_timesheet_html(session, invoice))

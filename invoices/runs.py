@@ -317,7 +317,7 @@ def issue_for_employer(
     invoice.payment_id = numbering.payment_id(invoice.year, invoice.number)
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_at = utcnow()
-    pdf = documents.invoice_pdf(session, invoice)
+    pdf = documents.invoice_pdf(session, invoice, pay_url=documents.card_pay_url(invoice))
     invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
     invoice.timesheet_pdf = timesheet
     invoice.timesheet_sha256 = hashlib.sha256(timesheet).hexdigest()

@@ -44,6 +44,15 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 12 * 3600
 
+    # Stripe (card payments). Unset: the card option is hidden; bank transfer works as ever.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_PUBLISHABLE_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None  # e.g. a localstripe server in tests
+    STRIPE_JS_URL: str | None = None  # default with keys set: https://js.stripe.com/v3/
+    STRIPE_PAYMENT_METHOD_TYPES = "card"  # comma-separated, as the Stripe account offers them
+    PAY_LINK_MAX_AGE_DAYS = 60  # the signed pay link in the invoice e-mail
+
 
 def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Load defaults, then PORTAL_* variables, then the test overrides."""
@@ -66,6 +75,8 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = production
     app.config["REMEMBER_COOKIE_SECURE"] = production
     app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
+    if app.config.get("STRIPE_SECRET_KEY") and not app.config.get("STRIPE_JS_URL"):
+        app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
 
 
 def _instance_secret(instance: Path) -> str:

@@ -640,6 +640,9 @@ class Payment(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    invoice: Mapped[Invoice | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
 
 class AuditEvent(Base):
     """Append-only: who did what to which object, and when."""
@@ -718,3 +721,139 @@ class HoursReminder(Base):
     __tablename__ = "hours_reminders"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     last_sent_at: Mapped[datetime]
+
+
+# --- Payments and receivables: card intents, webhooks, bank imports, reminders -----------------
+
+
+class CardIntentStatus(enum.StrEnum):
+    OPEN = "open"  # created; the employer has not paid (or may try again)
+    FAILED = "failed"  # the last attempt failed; Stripe lets the employer try again
+    SUCCEEDED = "succeeded"
+
+
+class CardIntent(Base):
+    """A Stripe PaymentIntent we created (or first heard of in a webhook) for an invoice."""
+
+    __tablename__ = "card_intents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    intent_id: Mapped[str] = mapped_column(String(100), unique=True)
+    # invoice id + open amount: a double click (or two tabs) finds the same intent.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    amount_ore: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[CardIntentStatus] = mapped_column(
+        enum_column(CardIntentStatus), default=CardIntentStatus.OPEN
+    )
+    failure_message: Mapped[str] = mapped_column(Text, default="")
+    failed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    invoice: Mapped[Invoice | None] = relationship()
+
+
+class ProcessedStripeEvent(Base):
+    """Each Stripe event id once: a redelivered event finds its row and changes nothing."""
+
+    __tablename__ = "processed_stripe_events"
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(100), default="")
+    outcome: Mapped[str] = mapped_column(String(40), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceFlags(Base):
+    """Finance's follow-up on an issued invoice, kept apart because the invoice is immutable."""
+
+    __tablename__ = "invoice_flags"
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    # A disputed claim gets no reminders (and so no fees) until finance clears the flag.
+    disputed_at: Mapped[datetime | None]
+    disputed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispute_note: Mapped[str] = mapped_column(Text, default="")
+    # Set by a refund: finance should issue a credit note (or dismiss the prompt).
+    credit_note_prompt_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+class BankLineStatus(enum.StrEnum):
+    MATCHED = "matched"  # recorded on an invoice by the import
+    MANUAL = "manual"  # recorded on an invoice by finance
+    UNMATCHED = "unmatched"  # waiting for finance
+    DUPLICATE = "duplicate"  # already recorded by an earlier import
+    OUTGOING = "outgoing"  # money out of the account: not a customer payment
+
+
+class BankImport(Base):
+    """One uploaded bank statement file."""
+
+    __tablename__ = "bank_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    line_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[BankLine]] = relationship(
+        back_populates="bank_import", order_by="BankLine.line_number"
+    )
+
+
+class BankLine(Base):
+    """A statement line and what became of it; its fingerprint is the payment's external id."""
+
+    __tablename__ = "bank_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("bank_imports.id"), index=True)
+    line_number: Mapped[int]
+    booking_date: Mapped[date]
+    amount_ore: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    fingerprint: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[BankLineStatus] = mapped_column(enum_column(BankLineStatus))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    # The invoice the text named when the amount did not match: a hint for manual matching.
+    suggested_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+    bank_import: Mapped[BankImport] = relationship(back_populates="lines")
+    invoice: Mapped[Invoice | None] = relationship(foreign_keys=[invoice_id])
+    suggested_invoice: Mapped[Invoice | None] = relationship(foreign_keys=[suggested_invoice_id])
+
+
+class Reminder(Base):
+    """A payment reminder (rykker) under renteloven: level 1-3, fee, late interest, PDF."""
+
+    __tablename__ = "reminders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    level: Mapped[int]
+    sent_on: Mapped[date]  # the business date it went out (Copenhagen)
+    principal_ore: Mapped[int] = mapped_column(BigInteger)  # open amount of the invoice then
+    fee_ore: Mapped[int] = mapped_column(default=0)
+    compensation_ore: Mapped[int] = mapped_column(default=0)
+    interest_from: Mapped[date]
+    interest_to: Mapped[date]
+    interest_days: Mapped[int]
+    interest_rate_bp: Mapped[int]
+    interest_ore: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_due_ore: Mapped[int] = mapped_column(BigInteger)  # everything claimed on this reminder
+    email_to: Mapped[str] = mapped_column(String(254), default="")
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "level", name="uq_reminders_invoice_level"),
+        CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
+        CheckConstraint("fee_ore >= 0 AND fee_ore <= 10000", name="fee_cap"),
+    )

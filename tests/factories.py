@@ -247,3 +247,132 @@ def placement_between(worker_user: m.User, employer_user: m.User, **kwargs) -> m
         **({"start_date": kwargs["start_date"]} if "start_date" in kwargs else {}),
     )
     return PlacementFactory(job_order=order, worker=worker_profile(worker_user), **kwargs)
+
+
+# --- Payments and receivables ------------------------------------------------------------------
+
+
+class CardIntentFactory(Base):
+    class Meta:
+        model = m.CardIntent
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    intent_id = factory.Sequence(lambda n: f"pi_test{n:010d}")
+    amount_ore = 10000
+    failure_message = ""
+
+
+class ProcessedStripeEventFactory(Base):
+    class Meta:
+        model = m.ProcessedStripeEvent
+
+    event_id = factory.Sequence(lambda n: f"evt_test{n:010d}")
+    type = "payment_intent.succeeded"
+
+
+class InvoiceFlagsFactory(Base):
+    class Meta:
+        model = m.InvoiceFlags
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    dispute_note = ""
+
+
+class BankImportFactory(Base):
+    class Meta:
+        model = m.BankImport
+
+    filename = "kontoudtog.csv"
+    sha256 = "0" * 64
+
+
+class BankLineFactory(Base):
+    class Meta:
+        model = m.BankLine
+
+    bank_import = factory.SubFactory(BankImportFactory)
+    line_number = factory.Sequence(lambda n: n + 2)
+    booking_date = factory.LazyFunction(date.today)
+    amount_ore = 10000
+    text = "Indbetaling"
+    fingerprint = factory.Sequence(lambda n: f"bank:test{n}")
+    status = m.BankLineStatus.UNMATCHED
+
+
+class ReminderFactory(Base):
+    class Meta:
+        model = m.Reminder
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    level = 1
+    sent_on = factory.LazyFunction(date.today)
+    principal_ore = 10000
+    fee_ore = 10000
+    interest_from = factory.LazyFunction(date.today)
+    interest_to = factory.LazyFunction(date.today)
+    interest_days = 0
+    interest_rate_bp = 1000
+    total_due_ore = 20000
+
+
+SELLER = {
+    "legal_name": "Småjob Fyn",
+    "cvr": "13585628",
+    "address_line": "Kongensgade 40",
+    "postcode": "5000",
+    "city": "Odense C",
+    "email": "kontakt@smajob.dk",
+    "phone": "66000000",
+    "bank_reg": "1234",
+    "bank_account": "0012345678",
+    "iban": "DK5912340012345678",
+    "bic": "DABADKKK",
+    "fi_creditor_number": "81234567",
+    "late_interest_rate_bp": 1000,
+    "payment_terms_days": 14,
+}
+_invoice_numbers = iter(range(1, 10**6))
+
+
+def issued_invoice(
+    employer: m.Employer | None = None,
+    total_ore: int = 125000,
+    due_date: date | None = None,
+    issue_date: date | None = None,
+    number: int | None = None,
+    **kwargs,
+) -> m.Invoice:
+    """An issued invoice (number, FI payment id, parties) without running an invoice run."""
+    from invoices import numbering
+
+    employer = employer or EmployerFactory()
+    issue_date = issue_date or date(2026, 11, 2)
+    number = number or next(_invoice_numbers)
+    vat = total_ore // 5
+    return InvoiceFactory(
+        employer=employer,
+        series="F",
+        year=issue_date.year,
+        number=number,
+        issue_date=issue_date,
+        due_date=due_date or issue_date + timedelta(days=14),
+        period_start=issue_date - timedelta(days=30),
+        period_end=issue_date - timedelta(days=1),
+        subtotal_ore=total_ore - vat,
+        vat_ore=vat,
+        total_ore=total_ore,
+        status=m.InvoiceStatus.ISSUED,
+        payment_id=numbering.payment_id(issue_date.year, number),
+        buyer={
+            "name": employer.name,
+            "address_line": employer.address_line,
+            "postcode": employer.postcode,
+            "city": employer.city,
+            "cvr": employer.cvr,
+            "ean": "",
+            "email": employer.invoice_email,
+        },
+        seller=dict(SELLER),
+        issued_at=datetime.combine(issue_date, time(9), tzinfo=UTC),
+        **kwargs,
+    )

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         invoices,
         main,
         orders,
+        payments,
         payroll,
         placements,
         workers,
@@ -28,5 +29,6 @@ def register_blueprints(app: Flask) -> None:
         hours,
         payroll,
         invoices,
+        payments,
     ):
         app.register_blueprint(module.bp)

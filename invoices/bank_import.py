@@ -1,0 +1,321 @@
+"""Bank statement import: parse a Danish bank's CSV export and match the lines to invoices.
+
+Accepted: `;`, `,` or tab separated; UTF-8 (with or without BOM) or Windows-1252; a header
+line naming the booking date, amount and text columns (Danish or English names, see the
+README); amounts like `1.234,50`, `-1234,50` or `1234.50`; dates `dd-mm-yyyy`, `dd.mm.yyyy`,
+`dd/mm/yyyy` or `yyyy-mm-dd`.
+
+Matching, in order: a valid FI payment id (15 digits, modulus 10) in the text names the
+invoice, whatever the amount (part and over-payments are recorded as such); else an
+invoice number (`F-2026-0001`) in the text with exactly the open amount; else the line is
+left for finance to match by hand. A line's fingerprint (date, amount, text and how many
+identical lines came before it in the file) is its payment's external id, so importing the
+same statement twice records nothing twice."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from invoices import numbering, payments
+from portal.errors import Conflict, Invalid, NotFound
+from portal.forms import parse_kroner
+from portal.models import (
+    BankImport,
+    BankLine,
+    BankLineStatus,
+    Invoice,
+    InvoiceKind,
+    PaymentMethod,
+    User,
+)
+from portal.services import audit
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_LINES = 20_000
+
+DATE_HEADERS = {
+    "dato",
+    "bogføringsdato",
+    "bogfoeringsdato",
+    "bogført",
+    "bogfort",
+    "posteringsdato",
+    "transaktionsdato",
+    "booking date",
+    "bookingdate",
+    "date",
+    "rentedato",
+    "valørdato",
+}
+AMOUNT_HEADERS = {"beløb", "beloeb", "belob", "beløb i dkk", "amount", "beløb dkk"}
+TEXT_HEADERS = {
+    "tekst",
+    "text",
+    "reference",
+    "beskrivelse",
+    "description",
+    "posteringstekst",
+    "meddelelse",
+    "besked",
+    "afsender",
+    "navn",
+    "name",
+    "modtager",
+    "betalingsid",
+    "betalings-id",
+    "message",
+}
+
+PAYMENT_ID = re.compile(r"(?<!\d)(\d{15})(?!\d)")
+INVOICE_NUMBER = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,10})-(\d{4})-(\d{1,6})(?!\d)")
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line_number: int  # in the file, counting the header as 1
+    booking_date: date
+    amount_ore: int
+    text: str
+    occurrence: int  # 0 for the first line with this date, amount and text; 1 for the next
+
+    @property
+    def fingerprint(self) -> str:
+        key = "|".join(
+            [
+                self.booking_date.isoformat(),
+                str(self.amount_ore),
+                _fold(self.text),
+                str(self.occurrence),
+            ]
+        )
+        return "bank:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 (a BOM is dropped) or, failing that, Windows-1252 as older bank exports use."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
+
+
+def parse_amount(text: str) -> int:
+    """'1.234,50', '-1.234,50', '+1234,50', '1234.50', '1 234,50 kr.' -> øre."""
+    cleaned = (text or "").strip().replace("\u2212", "-")
+    if cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    return parse_kroner(cleaned)
+
+
+def parse_date(text: str) -> date:
+    """'22-11-2026', '22.11.2026', '22/11/2026', '2026-11-22' -> a date."""
+    text = (text or "").strip()
+    for pattern in ("%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%y", "%d.%m.%y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def parse_statement(content: bytes) -> tuple[list[StatementLine], list[str]]:
+    """The statement's lines and a readable error for each line that could not be read."""
+    if len(content) > MAX_BYTES:
+        raise Invalid(_("The file is larger than 5 MB."))
+    text = decode(content)
+    rows_text = text.splitlines()
+    while rows_text and not rows_text[0].strip():
+        rows_text.pop(0)
+    if not rows_text:
+        raise Invalid(_("The file is empty."))
+    reader = csv.reader(io.StringIO("\n".join(rows_text)), delimiter=_delimiter(rows_text[0]))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise Invalid(_("The file is not a readable CSV file.")) from error
+    header = [_fold(cell).strip('"') for cell in rows[0]]
+    date_col = next((i for i, h in enumerate(header) if h in DATE_HEADERS), None)
+    amount_col = next((i for i, h in enumerate(header) if h in AMOUNT_HEADERS), None)
+    text_cols = [i for i, h in enumerate(header) if h in TEXT_HEADERS]
+    if date_col is None or amount_col is None or not text_cols:
+        raise Invalid(
+            _(
+                "The first line must name the columns: a date (Dato), an amount (Beløb) and a "
+                "text (Tekst). See the README for the accepted names."
+            )
+        )
+    if len(rows) - 1 > MAX_LINES:
+        raise Invalid(_("The file has more than %(n)d lines.", n=MAX_LINES))
+    lines: list[StatementLine] = []
+    errors: list[str] = []
+    seen: Counter = Counter()
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            booking_date = parse_date(row[date_col])
+        except (ValueError, IndexError):
+            errors.append(_("Line %(n)d: the date cannot be read.", n=number))
+            continue
+        try:
+            amount = parse_amount(row[amount_col])
+        except (ValueError, IndexError):
+            errors.append(_("Line %(n)d: the amount cannot be read.", n=number))
+            continue
+        line_text = " ".join(row[i].strip() for i in text_cols if i < len(row) and row[i].strip())
+        key = (booking_date, amount, _fold(line_text))
+        lines.append(StatementLine(number, booking_date, amount, line_text[:1000], seen[key]))
+        seen[key] += 1
+    return lines, errors
+
+
+def find_invoice_for(
+    session: Session, line: StatementLine
+) -> tuple[Invoice | None, Invoice | None]:
+    """(the invoice the line pays, an invoice its text names but whose amount differs)."""
+    for candidate in PAYMENT_ID.findall(line.text):
+        if numbering.is_valid_payment_id(candidate):
+            invoice = session.scalar(select(Invoice).where(Invoice.payment_id == candidate))
+            if invoice is not None and invoice.kind == InvoiceKind.INVOICE:
+                return invoice, None
+    suggestion = None
+    for series, year, number in INVOICE_NUMBER.findall(line.text):
+        invoice = session.scalar(
+            select(Invoice).where(
+                Invoice.series == series.upper(),
+                Invoice.year == int(year),
+                Invoice.number == int(number),
+                Invoice.kind == InvoiceKind.INVOICE,
+            )
+        )
+        if invoice is None:
+            continue
+        if payments.payable(invoice) and invoice.open_ore == line.amount_ore:
+            return invoice, None
+        suggestion = suggestion or invoice
+    return None, suggestion
+
+
+def import_statement(
+    session: Session, by: User | None, filename: str, content: bytes
+) -> tuple[BankImport, list[str]]:
+    """Parse, match and record a statement; returns the import and the unreadable lines."""
+    lines, errors = parse_statement(content)
+    if not lines:
+        raise Invalid(errors[0] if errors else _("The file has no statement lines."))
+    batch = BankImport(
+        filename=(filename or "")[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        line_count=len(lines),
+        created_by_id=by.id if by is not None and by.is_authenticated else None,
+    )
+    session.add(batch)
+    session.flush()
+    made: list[BankLine] = []
+    for line in lines:
+        row = BankLine(
+            import_id=batch.id,
+            line_number=line.line_number,
+            booking_date=line.booking_date,
+            amount_ore=line.amount_ore,
+            text=line.text,
+            fingerprint=line.fingerprint,
+            status=BankLineStatus.UNMATCHED,
+        )
+        session.add(row)
+        made.append(row)
+        existing = payments.find_by_external_id(session, line.fingerprint)
+        if existing is not None:
+            row.status, row.payment_id = BankLineStatus.DUPLICATE, existing.id
+            row.invoice_id = existing.invoice_id
+            continue
+        if line.amount_ore < 0:
+            row.status = BankLineStatus.OUTGOING
+            continue
+        invoice, suggestion = find_invoice_for(session, line)
+        if invoice is None:
+            row.suggested_invoice_id = suggestion.id if suggestion is not None else None
+            continue
+        payment = payments.record_payment(
+            session,
+            invoice,
+            line.amount_ore,
+            PaymentMethod.BANK,
+            line.fingerprint,
+            received_at=_received_at(line.booking_date),
+            by=by,
+            note=line.text[:500],
+        )
+        row.status, row.invoice_id = BankLineStatus.MATCHED, invoice.id
+        row.payment_id = payment.id if payment is not None else None
+    session.flush()
+    counts = Counter(row.status.value for row in made)
+    audit.record(session, by, "bank_import.imported", batch, filename=batch.filename, **counts)
+    return batch, errors
+
+
+def match_by_hand(session: Session, line: BankLine, invoice: Invoice, by: User):
+    """Record an unmatched line on the invoice finance chose."""
+    if line.status != BankLineStatus.UNMATCHED:
+        raise Conflict(_("This line has already been dealt with."))
+    if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
+        raise NotFound(_("No invoice with that number."))
+    payment = payments.record_payment(
+        session,
+        invoice,
+        line.amount_ore,
+        PaymentMethod.BANK,
+        line.fingerprint,
+        received_at=_received_at(line.booking_date),
+        by=by,
+        note=line.text[:500],
+    )
+    if payment is None:  # the same line from another import was matched meanwhile
+        line.status = BankLineStatus.DUPLICATE
+        line.payment_id = payments.find_by_external_id(session, line.fingerprint).id
+    else:
+        line.status, line.payment_id = BankLineStatus.MANUAL, payment.id
+    line.invoice_id = invoice.id
+    session.flush()
+    return payment
+
+
+def _received_at(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def open_lines(session: Session) -> list[BankLine]:
+    """Unmatched incoming lines of every import whose money is not recorded yet."""
+    rows = session.scalars(
+        select(BankLine)
+        .where(BankLine.status == BankLineStatus.UNMATCHED)
+        .order_by(BankLine.booking_date, BankLine.id)
+    ).all()
+    recorded = set(
+        session.scalars(select(BankLine.fingerprint).where(BankLine.payment_id.is_not(None)))
+    )
+    unique: dict[str, BankLine] = {}
+    for row in rows:
+        if row.fingerprint not in recorded:
+            unique.setdefault(row.fingerprint, row)
+    return list(unique.values())

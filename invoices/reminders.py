@@ -1,0 +1,309 @@
+"""Payment reminders (rykkere) the Danish way: renteloven, B2B (DOMAIN-DK.md § 3).
+
+- at most three reminders per claim, at least ten days apart, the first once the due date
+  has passed (renteloven § 9 b);
+- a fee per reminder of at most 100 kr. (the setting, capped here again), without VAT;
+- late interest (morarente) from the due date at the configured annual rate, simple interest
+  per day: amount × rate × days / 365, rounded half up once per reminder;
+- the one-time compensation (kompensationsbeløb, § 9 a) on the first reminder when finance
+  has switched it on;
+- a disputed claim gets no reminder (and so no fee) until finance clears the mark; paid and
+  credited invoices are never reminded.
+
+Each reminder is a PDF and an e-mail with the PDF. Sending is idempotent per day: the
+ten-day spacing and the unique (invoice, level) make a second run the same day send nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from invoices import payments
+from invoices.pdf import engine
+from portal import mail
+from portal.i18n import format_percent, money
+from portal.models import (
+    Invoice,
+    InvoiceFlags,
+    InvoiceKind,
+    InvoiceStatus,
+    OrganisationSettings,
+    Reminder,
+    User,
+)
+from portal.services import audit
+from portal.services import settings as settings_service
+
+log = logging.getLogger(__name__)
+
+LEGAL_MAX_FEE_ORE = 10_000  # renteloven § 9 b: 100 kr. per reminder
+MAX_REMINDERS = 3
+MIN_DAYS_BETWEEN = 10
+DAYS_PER_YEAR = 365
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def business_today() -> date:
+    """Today in Denmark (reminders are dated by the Danish calendar)."""
+    return datetime.now(COPENHAGEN).date()
+
+
+def day_count(start: date, end: date) -> int:
+    """Interest days from start to end: actual days (actual/365). The one place to change
+    it if the organisation uses another convention (e.g. 30/360)."""
+    return max((end - start).days, 0)
+
+
+def late_interest_ore(principal_ore: int, rate_bp: int, days: int) -> int:
+    """principal × rate × days / 365 in øre, rounded half up once (integers only)."""
+    if principal_ore <= 0 or rate_bp <= 0 or days <= 0:
+        return 0
+    numerator = principal_ore * rate_bp * days
+    denominator = 10_000 * DAYS_PER_YEAR
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+@dataclass
+class ReminderPlan:
+    """What the next reminder for an invoice would claim, and whether it may go out today."""
+
+    invoice: Invoice
+    level: int
+    allowed_on: date  # the first day it may be sent
+    principal_ore: int
+    fee_ore: int
+    compensation_ore: int
+    interest_from: date
+    interest_to: date
+    interest_days: int
+    interest_rate_bp: int
+    interest_ore: int
+    earlier_fees_ore: int
+    earlier_interest_ore: int
+    earlier_compensation_ore: int
+
+    @property
+    def total_due_ore(self) -> int:
+        return (
+            self.principal_ore
+            + self.fee_ore
+            + self.compensation_ore
+            + self.interest_ore
+            + self.earlier_fees_ore
+            + self.earlier_interest_ore
+            + self.earlier_compensation_ore
+        )
+
+    def due(self, today: date) -> bool:
+        return today >= self.allowed_on
+
+
+def reminders_for(session: Session, invoice: Invoice) -> list[Reminder]:
+    return list(
+        session.scalars(
+            select(Reminder).where(Reminder.invoice_id == invoice.id).order_by(Reminder.level)
+        )
+    )
+
+
+def is_disputed(session: Session, invoice: Invoice) -> bool:
+    flags = session.get(InvoiceFlags, invoice.id)
+    return flags is not None and flags.disputed_at is not None
+
+
+def plan_next(
+    session: Session, invoice: Invoice, today: date, org: OrganisationSettings | None = None
+) -> ReminderPlan | None:
+    """The next reminder for the invoice, computed for `today`; None when none may ever go
+    out now (not an open, overdue invoice; three sent already; disputed)."""
+    if (
+        invoice.kind != InvoiceKind.INVOICE
+        or invoice.number is None
+        or invoice.due_date is None
+        or invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
+        or invoice.open_ore <= 0
+        or is_disputed(session, invoice)
+    ):
+        return None
+    earlier = reminders_for(session, invoice)
+    if len(earlier) >= MAX_REMINDERS:
+        return None
+    org = org or settings_service.get(session)
+    level = len(earlier) + 1
+    if earlier:
+        allowed_on = earlier[-1].sent_on + timedelta(days=MIN_DAYS_BETWEEN)
+        interest_from = earlier[-1].interest_to
+    else:
+        allowed_on = invoice.due_date + timedelta(days=1)  # once the due date has passed
+        interest_from = invoice.due_date
+    interest_to = max(today, interest_from)
+    days = day_count(interest_from, interest_to)
+    principal = invoice.open_ore
+    rate = org.late_interest_rate_bp
+    return ReminderPlan(
+        invoice=invoice,
+        level=level,
+        allowed_on=allowed_on,
+        principal_ore=principal,
+        fee_ore=max(min(org.reminder_fee_ore, LEGAL_MAX_FEE_ORE), 0),
+        compensation_ore=(
+            max(org.compensation_ore, 0) if org.compensation_enabled and level == 1 else 0
+        ),
+        interest_from=interest_from,
+        interest_to=interest_to,
+        interest_days=days,
+        interest_rate_bp=rate,
+        interest_ore=late_interest_ore(principal, rate, days),
+        earlier_fees_ore=sum(r.fee_ore for r in earlier),
+        earlier_interest_ore=sum(r.interest_ore for r in earlier),
+        earlier_compensation_ore=sum(r.compensation_ore for r in earlier),
+    )
+
+
+def overdue_invoices(session: Session, today: date) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.number.is_not(None),
+                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]),
+                Invoice.due_date < today,
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+        )
+    )
+
+
+def due_plans(session: Session, today: date) -> list[ReminderPlan]:
+    """Every reminder that may go out today."""
+    org = settings_service.get(session)
+    invoices = overdue_invoices(session, today)
+    plans = (plan_next(session, invoice, today, org) for invoice in invoices)
+    return [p for p in plans if p is not None and p.due(today)]
+
+
+def reminder_pdf(plan: ReminderPlan, sent_on: date, pay_url: str | None) -> bytes:
+    return engine().render(
+        "pdf/reminder.html",
+        locale="da",
+        plan=plan,
+        invoice=plan.invoice,
+        seller=plan.invoice.seller,
+        buyer=plan.invoice.buyer,
+        sent_on=sent_on,
+        rate=format_percent(plan.interest_rate_bp),
+        pay_url=pay_url,
+    )
+
+
+def send_reminder(
+    session: Session, invoice_id: int, today: date, by: User | None = None
+) -> Reminder | None:
+    """Send the invoice's next reminder if it is due today; None otherwise (the caller
+    commits; the e-mail leaves with the commit)."""
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        return None
+    session.refresh(invoice)  # another process may have recorded a payment meanwhile
+    plan = plan_next(session, invoice, today)
+    if plan is None or not plan.due(today):
+        return None
+    link = payments.pay_url(invoice)
+    pdf = reminder_pdf(plan, today, link)
+    address = invoice.employer.invoice_email or invoice.buyer.get("email", "")
+    reminder = Reminder(
+        invoice_id=invoice.id,
+        level=plan.level,
+        sent_on=today,
+        principal_ore=plan.principal_ore,
+        fee_ore=plan.fee_ore,
+        compensation_ore=plan.compensation_ore,
+        interest_from=plan.interest_from,
+        interest_to=plan.interest_to,
+        interest_days=plan.interest_days,
+        interest_rate_bp=plan.interest_rate_bp,
+        interest_ore=plan.interest_ore,
+        total_due_ore=plan.total_due_ore,
+        email_to=address,
+        pdf=pdf,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        created_by_id=by.id if by is not None and by.is_authenticated else None,
+    )
+    session.add(reminder)
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "invoice.reminded",
+        invoice,
+        number=invoice.display_number,
+        level=plan.level,
+        fee_ore=plan.fee_ore,
+        interest_ore=plan.interest_ore,
+        compensation_ore=plan.compensation_ore,
+        total_due_ore=plan.total_due_ore,
+    )
+    if address:
+        mail.queue(session, reminder_message(reminder, invoice, link, address))
+    return reminder
+
+
+def reminder_message(
+    reminder: Reminder, invoice: Invoice, link: str | None, address: str
+) -> mail.Message:
+    number = invoice.display_number
+    with force_locale("da"):
+        subject = _(
+            "Reminder %(level)d for invoice %(number)s", level=reminder.level, number=number
+        )
+        text = _(
+            "Dear %(name)s,\n\nWe have not received full payment of invoice %(number)s, "
+            "due %(due)s. Attached is reminder %(level)d with the amount now due: %(total)s, "
+            "including fees and late interest.\n\nPlease pay to reg. no. %(reg)s account "
+            "%(account)s with payment id %(payment_id)s.\n\nIf you have paid in the "
+            "meantime, please disregard this reminder.\n\nKind regards\n%(seller)s\n",
+            name=invoice.buyer.get("name", ""),
+            number=number,
+            due=invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
+            level=reminder.level,
+            total=money(reminder.total_due_ore),
+            reg=invoice.seller.get("bank_reg", ""),
+            account=invoice.seller.get("bank_account", ""),
+            payment_id=invoice.payment_id or "",
+            seller=invoice.seller.get("legal_name", ""),
+        )
+        if link:
+            text += "\n" + _("Pay by card: %(url)s", url=link) + "\n"
+    attachment = mail.Attachment(f"rykker-{reminder.level}-{number}.pdf", reminder.pdf or b"")
+    return mail.Message(address, subject, text, [attachment])
+
+
+def send_due_reminders(
+    factory: sessionmaker, today: date | None = None, by_id: int | None = None
+) -> list[int]:
+    """Send every reminder due today, one invoice per transaction; returns the reminder ids.
+
+    Cron-able: run it twice the same day and the second run sends nothing."""
+    today = today or business_today()
+    with factory() as session:
+        invoice_ids = [plan.invoice.id for plan in due_plans(session, today)]
+    sent = []
+    for invoice_id in invoice_ids:
+        try:
+            with factory.begin() as session:
+                by = session.get(User, by_id) if by_id else None
+                reminder = send_reminder(session, invoice_id, today, by)
+                if reminder is not None:
+                    sent.append(reminder.id)
+        except Exception:  # one invoice's failure must not stop the others
+            log.exception("reminder for invoice %s failed", invoice_id)
+    return sent
