@@ -27,6 +27,8 @@ from portal.security import limiter
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
+# One prefix for the whole run: the limiter is a single object shared by both apps.
+RATE_LIMIT_PREFIX = f"test-{os.getpid()}-{secrets.token_hex(3)}"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -134,6 +136,8 @@ def app(database_url, smtp_server, tmp_path_factory):
             "DATABASE_URL": database_url,
             "REDIS_URL": os.environ.get("REDIS_URL"),
             "JOBS": "inline",  # tests of the RQ path switch it on and run a worker themselves
+            # Our own keys in a shared Redis, so clearing them never touches another run's.
+            "RATELIMIT_KEY_PREFIX": RATE_LIMIT_PREFIX,
             "SMTP_HOST": controller.hostname,
             "SMTP_PORT": controller.port,
             "BASE_URL": "http://localhost",
@@ -195,12 +199,26 @@ def ctx(app, db):
         yield
 
 
+def reset_limits(app) -> None:
+    """Forget every rate-limit counter of this test run (and only this run's)."""
+    redis_url = app.config.get("REDIS_URL")
+    if not redis_url:
+        limiter.reset()
+        return
+    from redis import Redis
+
+    with Redis.from_url(redis_url) as redis:
+        keys = list(redis.scan_iter(f"LIMITS:LIMITER/{app.config['RATELIMIT_KEY_PREFIX']}/*"))
+        if keys:
+            redis.delete(*keys)
+
+
 @pytest.fixture
 def client(app, db):
-    limiter.reset()
+    reset_limits(app)
     with app.test_client() as client:
         yield client
-    limiter.reset()
+    reset_limits(app)
 
 
 def csrf_token(client, path: str) -> str:
