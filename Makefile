@@ -50,9 +50,19 @@ test: install-test translations lint
 bench: install-test translations
 	$(BIN)/python -m bench
 
+# Production shape on one machine: migrations, one RQ worker and gunicorn, configured only from
+# the environment: PORTAL_DATABASE_URL (PostgreSQL), REDIS_URL, PORTAL_SECRET_KEY (README
+# "Production"). WEB_CONCURRENCY sets gunicorn's worker processes. Stopping make stops both.
 serve: install translations
-	$(BIN)/alembic upgrade head
-	PORTAL_ENV=production $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} wsgi:app
+	@test -n "$$PORTAL_DATABASE_URL" || { echo "make serve: set PORTAL_DATABASE_URL (PostgreSQL)"; exit 2; }
+	@test -n "$$REDIS_URL$$PORTAL_REDIS_URL" || { echo "make serve: set REDIS_URL"; exit 2; }
+	@test -n "$$PORTAL_SECRET_KEY" || { echo "make serve: set PORTAL_SECRET_KEY"; exit 2; }
+	PORTAL_ENV=production $(BIN)/alembic upgrade head
+	export PORTAL_ENV=production; \
+	$(BIN)/flask --app wsgi worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 143' INT TERM; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+	  --access-logfile - --graceful-timeout 20 wsgi:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
