@@ -56,9 +56,13 @@ class Journey:
 
     def choose_language(self, page) -> None:
         """Use the language switch in the header when the page is not in the journey's language."""
+        # Let the page's own requests (the favicon ...) finish first: one that started before
+        # the switch could otherwise answer with the session cookie it began with.
+        page.wait_for_load_state("networkidle")
         if page.locator("html").get_attribute("lang") != self.language:
             with page.expect_navigation():
                 page.click(f'header form[action="/language/{self.language}"] button')
+            page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("lang") == self.language
 
     def log_in(self, page, email: str, password: str) -> None:
