@@ -675,6 +675,20 @@ def test_nul_characters_are_refused_not_stored(app, client, db, cast):
     assert db.query(m.PlacementNote).count() == notes
 
 
+def test_a_non_ascii_price_list_name_twice_is_a_form_error(app, client, db, cast):
+    """Found by Hypothesis: SQL lower() leaves 'Ë' alone, so the duplicate check missed it."""
+    _log_in(client, cast["users"][m.Role.ADMIN])
+    data = {"name": "Ëgetræ", "bill_rate_ore": "190", "pay_rate_ore": "130", "active": "y"}
+    first = client.post(
+        "/admin/work-areas/new", data={**data, "csrf_token": csrf_token(client, "/")}
+    )
+    again = client.post(
+        "/admin/work-areas/new", data={**data, "csrf_token": csrf_token(client, "/")}
+    )
+    assert first.status_code == 302 and again.status_code == 200
+    assert "Ëgetræ" in again.text
+
+
 # --- PDFs: stored payloads come out as text ------------------------------------------------------
 
 PDF_PAYLOADS = [
