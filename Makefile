@@ -5,7 +5,7 @@ PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench serve install install-test translations messages migrate demo lint clean
+.PHONY: run test chromium bench serve install install-test translations messages migrate demo lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,15 +44,36 @@ run: demo
 lint: install-test
 	$(BIN)/ruff check .
 
-test: install-test translations lint
+test: install-test translations lint chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "make test: /usr/bin/chromium is missing; install it with: sudo apt-get install chromium"; \
+	    echo "make test: the browser tests skip now (with CI=true they fail)."; \
+	  fi; \
+	fi
 
 bench: install-test translations
 	$(BIN)/python -m bench
 
+# Production shape on one machine: migrations, one RQ worker and gunicorn, configured only from
+# the environment: PORTAL_DATABASE_URL (PostgreSQL), REDIS_URL, PORTAL_SECRET_KEY (README
+# "Production"). WEB_CONCURRENCY sets gunicorn's worker processes. Stopping make stops both.
 serve: install translations
-	$(BIN)/alembic upgrade head
-	PORTAL_ENV=production $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} wsgi:app
+	@test -n "$$PORTAL_DATABASE_URL" || { echo "make serve: set PORTAL_DATABASE_URL (PostgreSQL)"; exit 2; }
+	@test -n "$$REDIS_URL$$PORTAL_REDIS_URL" || { echo "make serve: set REDIS_URL"; exit 2; }
+	@test -n "$$PORTAL_SECRET_KEY" || { echo "make serve: set PORTAL_SECRET_KEY"; exit 2; }
+	PORTAL_ENV=production $(BIN)/alembic upgrade head
+	export PORTAL_ENV=production; \
+	$(BIN)/flask --app wsgi worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 143' INT TERM; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+	  --access-logfile - --graceful-timeout 20 wsgi:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

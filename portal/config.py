@@ -38,6 +38,9 @@ class Defaults:
     RATELIMIT_ENABLED = True
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # None: Secure cookies exactly in production. PORTAL_SESSION_COOKIE_SECURE=false is only for
+    # trying the production stack over plain http on loopback (README "Production").
+    SESSION_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -72,8 +75,10 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         if production:
             raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _instance_secret(instance)
-    app.config["SESSION_COOKIE_SECURE"] = production
-    app.config["REMEMBER_COOKIE_SECURE"] = production
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = production
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
     if app.config.get("STRIPE_SECRET_KEY") and not app.config.get("STRIPE_JS_URL"):
         app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"

@@ -22,6 +22,16 @@ from wtforms.widgets import TextInput
 from portal.i18n import money_plain
 
 MAX_MONEY_ORE = 100_000_000_00  # 100 million kr.: far above any line, far below overflow
+MAX_ID = 2**31 - 1  # the largest value of an integer column (PostgreSQL's int4)
+
+
+def db_id(text) -> int:
+    """An id from a URL or a form: a positive int a column can hold; ValueError otherwise
+    (a bigger number would make the database driver fail instead of finding nothing)."""
+    value = int(text)
+    if not 0 < value <= MAX_ID:
+        raise ValueError(text)
+    return value
 
 
 def parse_kroner(text: str) -> int:
@@ -62,6 +72,7 @@ class MoneyField(Field):
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
+            self.raw_data = [""]  # blanks count as no input, so InputRequired says so
             return
         try:
             self.data = parse_kroner(valuelist[0])
@@ -136,6 +147,7 @@ class PercentField(MoneyField):
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
+            self.raw_data = [""]
             return
         try:
             self.data = parse_kroner(valuelist[0].replace("%", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -39,6 +39,14 @@ def init_app(app: Flask) -> None:
     stripe_js = app.config.get("STRIPE_JS_URL") or ""
     stripe_origin = "{0.scheme}://{0.netloc}".format(urlsplit(stripe_js)) if stripe_js else ""
     policy = CONTENT_SECURITY_POLICY.format(stripe=stripe_origin).replace("  ", " ")
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        # No text here may hold a NUL, and PostgreSQL refuses one in a string (a 500 rather
+        # than a form error): answer 400 before any view sees it.
+        for values in (request.args, request.form):
+            if any("\x00" in value for _name, value in values.items(multi=True)):
+                abort(400)
 
     @app.teardown_request
     def _forget_csrf_token(_exc: BaseException | None) -> None:

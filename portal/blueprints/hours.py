@@ -18,6 +18,7 @@ from invoices.timesheets import hours_statement_data, timesheet_data
 from portal.auth import role_required
 from portal.db import get_session
 from portal.errors import DomainError, NotFound
+from portal.forms import db_id
 from portal.models import Role, TimeEntry
 from portal.services import hours
 
@@ -472,7 +473,7 @@ def timesheet():
         return render_template("hours/timesheet.html", form=form, placements=placements)
     # A foreign or unknown placement answers 404 before the form is looked at.
     placement = hours.get_placement_for(
-        session, current_user, request.args.get("placement_id", type=int) or 0
+        session, current_user, request.args.get("placement_id", type=db_id) or 0
     )
     if not form.validate():
         return render_template("hours/timesheet.html", form=form, placements=placements), 400

@@ -23,7 +23,7 @@ from invoices import bookkeeping, credit, delivery, runs
 from portal.auth import role_required
 from portal.db import get_session
 from portal.errors import DomainError
-from portal.forms import Form
+from portal.forms import Form, db_id
 from portal.jobs import queue
 from portal.models import (
     BillingCadence,
@@ -75,11 +75,11 @@ class RunForm(Form):
 class IssueForm(Form):
     period_end = DateField(validators=[DataRequired()])
     cadence = SelectField(validate_choice=False, default="")
-    employer_ids = SelectMultipleField(_l("Employers"), coerce=int, validate_choice=False)
+    employer_ids = SelectMultipleField(_l("Employers"), coerce=db_id, validate_choice=False)
 
 
 class CreditForm(Form):
-    line_ids = SelectMultipleField(_l("Lines to credit"), coerce=int, validate_choice=False)
+    line_ids = SelectMultipleField(_l("Lines to credit"), coerce=db_id, validate_choice=False)
     release = BooleanField(_l("Release the credited hours so they can be billed again"))
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
@@ -198,7 +198,7 @@ def _filters(args) -> list:
     kind = args.get("kind", "")
     if kind in {k.value for k in InvoiceKind}:
         conditions.append(Invoice.kind == InvoiceKind(kind))
-    employer_id = args.get("employer", type=int)
+    employer_id = args.get("employer", type=db_id)
     if employer_id:
         conditions.append(Invoice.employer_id == employer_id)
     for name, op in (("from", "__ge__"), ("to", "__le__")):
@@ -229,7 +229,7 @@ def finance_list():
             func.coalesce(func.sum(Invoice.paid_ore), 0),
         ).where(*conditions)
     ).one()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=db_id)
     invoices = session.scalars(
         select(Invoice)
         .where(*conditions)

@@ -151,7 +151,9 @@ def parse_week(text: str | None, today: date) -> date:
     if text:
         try:
             year, week = text.upper().split("-W")
-            return date.fromisocalendar(int(year), int(week), 1)
+            # Years near date's limits would overflow the previous/next week links.
+            if 2000 <= int(year) <= 2999:
+                return date.fromisocalendar(int(year), int(week), 1)
         except ValueError:
             pass
     return week_start(today)

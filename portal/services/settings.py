@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.errors import Invalid, NotFound
@@ -90,7 +90,9 @@ def save_work_area(
         raise Invalid(_("The bill rate must be at least the pay rate."))
     clash = session.scalar(
         select(WorkArea).where(
-            func.lower(WorkArea.name) == name.lower(), WorkArea.id != (area_id or 0)
+            # The exact name too: SQL lower() may leave non-ASCII letters as they are.
+            or_(func.lower(WorkArea.name) == name.lower(), WorkArea.name == name),
+            WorkArea.id != (area_id or 0),
         )
     )
     if clash is not None:

@@ -1,0 +1,411 @@
+"""Every route in the URL map, classified: who may use it, and whose objects it shows.
+
+The table below is the authorization policy. A route missing from it fails
+`test_every_route_is_classified` with its name, so a new page cannot ship unclassified.
+Each route is then checked against an anonymous visitor, every role, and users of another
+employer / another worker (whose ids must answer 404, never 403 and never the page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from portal.models import (
+    STAFF_ROLES,
+    InvoiceStatus,
+    PlacementStatus,
+    Role,
+    User,
+)
+from tests import factories
+from tests.conftest import csrf_token
+from tests.stripe_server import localstripe_server, stripe_on
+
+__all__ = ["localstripe_server", "stripe_on"]  # fixtures used below
+
+PUBLIC = frozenset()  # no log-in needed
+ALL = frozenset(Role)
+STAFF = frozenset(STAFF_ROLES)
+DESK = frozenset({Role.CONSULTANT, Role.ADMIN})
+MONEY = frozenset({Role.FINANCE, Role.ADMIN})
+EMPLOYER = frozenset({Role.EMPLOYER})
+WORKER = frozenset({Role.WORKER})
+PARTIES = frozenset({Role.EMPLOYER, Role.WORKER})
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who may use a route, and what its url arguments are.
+
+    `roles`: PUBLIC, or the roles allowed (others get 403). `args`: url argument -> the kind
+    of object it names ("order", "placement" ...) or a literal value. Kinds are tenant-scoped
+    for employer and worker users (their own object, and another employer's/worker's one that
+    must answer 404); staff see every object. `anonymous`: the status per method an anonymous
+    visitor gets from a public route on a CSRF-valid empty post or a plain GET (a made-up token
+    or key is simply not found)."""
+
+    roles: frozenset
+    args: dict = field(default_factory=dict)
+    anonymous: dict = field(default_factory=lambda: {"GET": 200, "POST": 200})
+
+
+MATRIX: dict[str, Route] = {
+    # public pages
+    "main.index": Route(PUBLIC),
+    "main.language": Route(PUBLIC, {"code": "en"}, anonymous={"POST": 302}),
+    "auth.login": Route(PUBLIC, anonymous={"GET": 200, "POST": 401}),
+    "auth.logout": Route(PUBLIC, anonymous={"POST": 302}),
+    "auth.forgot": Route(PUBLIC),
+    "auth.set_password": Route(PUBLIC, {"token": "no-such-token"}, {"GET": 404, "POST": 404}),
+    "auth.reset_password": Route(PUBLIC, {"token": "no-such-token"}, {"GET": 404, "POST": 404}),
+    "orders.public_order": Route(PUBLIC, anonymous={"GET": 200, "POST": 400}),
+    "orders.received": Route(PUBLIC, {"key": "x" * 32}, anonymous={"GET": 404}),
+    # admin
+    "admin.settings": Route(frozenset({Role.ADMIN})),
+    "admin.users": Route(frozenset({Role.ADMIN})),
+    "admin.toggle_active": Route(frozenset({Role.ADMIN}), {"user_id": "user"}),
+    "admin.reinvite": Route(frozenset({Role.ADMIN}), {"user_id": "user"}),
+    "admin.invite": Route(DESK),
+    "admin.work_areas": Route(frozenset({Role.ADMIN})),
+    "admin.work_area": Route(frozenset({Role.ADMIN}), {"area_id": "area"}),
+    # the consultant's desk
+    "consultant.inbox": Route(DESK),
+    "consultant.order": Route(DESK, {"order_id": "order"}),
+    "consultant.cancel": Route(DESK, {"order_id": "order"}),
+    "consultant.company": Route(DESK, {"order_id": "order"}),
+    "consultant.match": Route(DESK, {"order_id": "order"}),
+    "consultant.propose": Route(DESK, {"order_id": "order", "worker_id": "worker"}),
+    "consultant.take": Route(DESK, {"order_id": "order"}),
+    "workers.index": Route(DESK),
+    "workers.new": Route(DESK),
+    "workers.edit": Route(DESK, {"worker_id": "worker"}),
+    # employers' orders and proposals
+    "orders.index": Route(EMPLOYER),
+    "orders.new": Route(EMPLOYER),
+    "orders.detail": Route(EMPLOYER, {"order_id": "order"}),
+    "orders.cancel": Route(EMPLOYER, {"order_id": "order"}),
+    "orders.proposal": Route(EMPLOYER, {"placement_id": "proposal"}),
+    "orders.accept": Route(EMPLOYER, {"placement_id": "proposal"}),
+    "orders.decline": Route(EMPLOYER, {"placement_id": "proposal"}),
+    # placements
+    "placements.index": Route(ALL),
+    "placements.detail": Route(ALL, {"placement_id": "placement"}),
+    "placements.accept": Route(WORKER, {"placement_id": "proposal"}),
+    "placements.decline": Route(WORKER, {"placement_id": "proposal"}),
+    "placements.end": Route(DESK, {"placement_id": "placement"}),
+    "placements.change_hours": Route(DESK, {"placement_id": "placement"}),
+    "placements.add_note": Route(DESK, {"placement_id": "placement"}),
+    # hours
+    "hours.index": Route(ALL),
+    "hours.week": Route(PARTIES),
+    "hours.sign_week": Route(PARTIES),
+    "hours.record": Route(frozenset({Role.WORKER, Role.EMPLOYER, Role.CONSULTANT})),
+    "hours.entry": Route(ALL, {"entry_id": "entry"}),
+    "hours.sign": Route(PARTIES, {"entry_id": "entry"}),
+    "hours.edit": Route(PARTIES, {"entry_id": "entry"}),
+    "hours.dispute": Route(PARTIES, {"entry_id": "entry"}),
+    "hours.disputes": Route(frozenset({Role.CONSULTANT})),
+    "hours.correct": Route(frozenset({Role.CONSULTANT}), {"entry_id": "entry"}),
+    "hours.resolve": Route(frozenset({Role.CONSULTANT}), {"entry_id": "entry"}),
+    "hours.mine": Route(WORKER),
+    "hours.statement": Route(WORKER),
+    "hours.timesheet": Route(ALL),
+    # invoicing
+    "invoices.run_preview": Route(MONEY),
+    "invoices.run_issue": Route(MONEY),
+    "invoices.run_history": Route(MONEY),
+    "invoices.run_detail": Route(MONEY, {"run_id": "run"}),
+    "invoices.finance_list": Route(MONEY),
+    "invoices.finance_detail": Route(MONEY, {"invoice_id": "invoice"}),
+    "invoices.finance_credit": Route(MONEY, {"invoice_id": "invoice"}),
+    "invoices.finance_resend": Route(MONEY, {"invoice_id": "invoice"}),
+    "invoices.bookkeeping_export": Route(MONEY),
+    "invoices.employer_list": Route(EMPLOYER),
+    "invoices.employer_detail": Route(EMPLOYER, {"invoice_id": "invoice"}),
+    "invoices.invoice_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
+    "invoices.timesheet_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
+    # payments: the employer's card page, the signed public pay link, Stripe's webhook
+    "payments.pay_invoice": Route(EMPLOYER, {"invoice_id": "invoice"}),
+    "payments.pay_link": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),
+    "payments.pay_link_pdf": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),
+    "payments.stripe_webhook": Route(PUBLIC, anonymous={"POST": 400}),  # unsigned: refused
+    # payments: finance
+    "payments.manual_payment": Route(MONEY),
+    "payments.overview": Route(MONEY),
+    "payments.assign_payment": Route(MONEY, {"payment_id": "payment"}),
+    "payments.dismiss_prompt": Route(MONEY, {"invoice_id": "invoice"}),
+    "payments.dispute": Route(MONEY, {"invoice_id": "invoice"}),
+    "payments.bank_import_page": Route(MONEY),
+    "payments.bank_import_result": Route(MONEY, {"import_id": "bank_import"}),
+    "payments.match_line": Route(MONEY, {"line_id": "bank_line"}),
+    "payments.reminders_page": Route(MONEY),
+    "payments.send_reminders": Route(MONEY),
+    "payments.reminder_pdf": Route(MONEY, {"reminder_id": "reminder"}),
+    "payments.receivables_page": Route(MONEY),
+    # payroll
+    "payroll.index": Route(MONEY),
+    "payroll.download": Route(MONEY, {"export_id": "export"}),
+}
+SKIPPED = {"static"}
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED]
+
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in _rules(app)}
+    missing = sorted(endpoints - MATRIX.keys())
+    assert not missing, f"routes missing from the authorization matrix: {missing}"
+    stale = sorted(MATRIX.keys() - endpoints)
+    assert not stale, f"the matrix names routes that no longer exist: {stale}"
+
+
+def test_the_matrix_matches_the_decorators(app):
+    """The table and @role_required say the same thing (the behaviour is checked below)."""
+    for endpoint, route in MATRIX.items():
+        declared = frozenset(getattr(app.view_functions[endpoint], "allowed_roles", ()))
+        assert declared == route.roles, endpoint
+
+
+# --- the world: two employers, two workers, their objects --------------------------------------
+
+
+@dataclass
+class Side:
+    """One tenant's users and objects."""
+
+    employer_user: User
+    worker_user: User
+    objects: dict
+
+
+def _side(db, label: str) -> Side:
+    employer_user = factories.user_for(
+        Role.EMPLOYER,
+        full_name=f"Leder {label}",
+        employer=factories.EmployerFactory(name=f"Firma {label} ApS"),
+    )
+    worker_user = factories.user_for(Role.WORKER, full_name=f"Medarbejder {label}")
+    worker = factories.worker_profile(worker_user)
+    order = factories.JobOrderFactory(employer=employer_user.employer)
+    placement = factories.PlacementFactory(job_order=order, worker=worker)
+    proposal = factories.PlacementFactory(
+        job_order=factories.JobOrderFactory(employer=employer_user.employer),
+        worker=worker,
+        status=PlacementStatus.PROPOSED,
+        employer_accepted_at=datetime.now(UTC),
+    )
+    entry = factories.TimeEntryFactory(
+        placement=placement, work_date=date.today() - timedelta(days=3)
+    )
+    invoice = factories.InvoiceFactory(
+        employer=employer_user.employer,
+        year=2026,
+        number=1 if label == "A" else 2,
+        status=InvoiceStatus.ISSUED,
+        issue_date=date.today(),
+        due_date=date.today() + timedelta(days=14),
+        total_ore=1000,
+        subtotal_ore=800,
+        vat_ore=200,
+        pdf=b"%PDF-1.4 test",
+        pdf_sha256="0" * 64,
+        timesheet_pdf=b"%PDF-1.4 test",
+        timesheet_sha256="0" * 64,
+    )
+    db.flush()
+    return Side(
+        employer_user,
+        worker_user,
+        {
+            "order": order.id,
+            "placement": placement.id,
+            "proposal": proposal.id,
+            "entry": entry.id,
+            "invoice": invoice.id,
+            "worker": worker.id,
+        },
+    )
+
+
+@pytest.fixture
+def world(db, stripe_on):
+    """Two tenants' objects, staff users, and Stripe switched on (against localstripe)."""
+    from tests.invoicing import organisation
+
+    organisation(db)
+    own, other = _side(db, "A"), _side(db, "B")
+    staff = {role: factories.UserFactory(role=role) for role in STAFF_ROLES}
+    spare = factories.UserFactory(role=Role.CONSULTANT, full_name="Reserve")
+    area = factories.WorkAreaFactory()
+    run = factories.InvoiceRunFactory()
+    export = factories.PayrollExportFactory()
+    payment = factories.PaymentFactory(invoice=None, amount_ore=1000)
+    line = factories.BankLineFactory()
+    reminder = factories.ReminderFactory(pdf=b"%PDF-1.4 test")
+    db.commit()
+    shared = {
+        "user": spare.id,
+        "area": area.id,
+        "run": run.id,
+        "export": export.id,
+        "payment": payment.id,
+        "bank_import": line.import_id,
+        "bank_line": line.id,
+        "reminder": reminder.id,
+    }
+    own.objects.update(shared)
+    other.objects.update(shared)
+    users = {
+        Role.EMPLOYER: own.employer_user,
+        Role.WORKER: own.worker_user,
+        **staff,
+    }
+    return {"own": own, "other": other, "users": users}
+
+
+def _log_in(client, user: User | None) -> None:
+    """Put the user in the session directly (the log-in form is tested in test_auth)."""
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+
+
+def _url(app, rule, objects: dict, route: Route) -> str:
+    values = {}
+    for name in rule.arguments:
+        if rule.defaults and name in rule.defaults:
+            continue
+        kind = route.args[name]
+        values[name] = objects.get(kind, kind)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _request(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": csrf_token(client, "/")})
+
+
+def _cases(app_rules):
+    for rule in app_rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield pytest.param(rule.rule, method, id=f"{method} {rule.rule}")
+
+
+# Parametrized over the URL map itself, so new rules are checked as soon as they exist.
+def _all_rules():
+    from portal import create_app
+
+    return _rules(create_app({"ENV": "testing", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}))
+
+
+RULE_CASES = list(_cases(_all_rules()))
+
+
+def _rule(app, path: str):
+    return next(r for r in _rules(app) if r.rule == path)
+
+
+def _tenant_scoped(route: Route) -> bool:
+    return any(
+        kind in {"order", "placement", "proposal", "entry", "invoice"}
+        for kind in route.args.values()
+    )
+
+
+@pytest.mark.parametrize(("path", "method"), RULE_CASES)
+def test_route_against_every_role(app, client, world, path, method):
+    rule = _rule(app, path)
+    route = MATRIX.get(rule.endpoint)
+    assert route is not None, f"{rule.endpoint} is not in the authorization matrix"
+    own, other = world["own"], world["other"]
+
+    # Anonymous: public routes answer, the others send the visitor to log in.
+    _log_in(client, None)
+    response = _request(client, method, _url(app, rule, own.objects, route))
+    if route.roles == PUBLIC:
+        assert response.status_code == route.anonymous[method], (path, response.status_code)
+    else:
+        assert response.status_code == 302, (path, response.status_code)
+        assert response.headers["Location"].startswith("/auth/login")
+
+    # Another employer's / another worker's objects look missing (404), never forbidden.
+    if _tenant_scoped(route):
+        for role in (Role.EMPLOYER, Role.WORKER):
+            if role not in route.roles:
+                continue
+            _log_in(client, world["users"][role])
+            response = _request(client, method, _url(app, rule, other.objects, route))
+            assert response.status_code == 404, (role, path, response.status_code)
+
+    # Each role: refused roles get 403; allowed roles get the page (or a form answer),
+    # never 403, never a 404 for their own object and never a 500.
+    for role in Role:
+        _log_in(client, world["users"][role])
+        response = _request(client, method, _url(app, rule, own.objects, route))
+        status = response.status_code
+        assert status != 500, (role, path, response.text[:300])
+        if route.roles == PUBLIC:
+            continue
+        if role in route.roles:
+            assert status not in (403, 404), (role, method, path, status)
+            location = response.headers.get("Location", "")
+            assert not location.startswith("/auth/login"), (role, path)
+        else:
+            assert status == 403, (role, method, path, status)
+
+
+def test_unknown_ids_are_404(app, client, world):
+    """An id that does not exist is simply not found, for staff (who see every object) too."""
+    missing = dict.fromkeys(
+        [
+            "order",
+            "placement",
+            "proposal",
+            "entry",
+            "invoice",
+            "worker",
+            "user",
+            "area",
+            "run",
+            "export",
+            "payment",
+            "bank_import",
+            "bank_line",
+            "reminder",
+        ],
+        999_999,
+    )
+    for rule in _rules(app):
+        route = MATRIX[rule.endpoint]
+        names = set(rule.arguments) - set(rule.defaults or {})
+        if not {route.args[n] for n in names} & missing.keys() or "GET" not in rule.methods:
+            continue
+        role = next(r for r in (*STAFF_ROLES, Role.EMPLOYER, Role.WORKER) if r in route.roles)
+        _log_in(client, world["users"][role])
+        response = client.get(_url(app, rule, missing, route))
+        assert response.status_code == 404, (rule.rule, response.status_code)
+
+
+def test_foreign_objects_never_leak_into_pages(app, client, world):
+    """An employer's lists show nothing of the other employer's; likewise for workers."""
+    _log_in(client, world["users"][Role.EMPLOYER])
+    for path in ("/orders", "/placements", "/invoices", "/hours/week", "/hours/timesheet"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "Firma B ApS" not in page.text, path
+    _log_in(client, world["users"][Role.WORKER])
+    for path in ("/placements", "/hours/week", "/hours/mine", "/hours/timesheet"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "Firma B ApS" not in page.text, path
