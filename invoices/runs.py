@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from invoices import amounts, documents, numbering
@@ -404,7 +404,12 @@ def _step(session: Session, run_id: int, error: str | None = None) -> None:
     session.execute(
         update(InvoiceRun)
         .where(InvoiceRun.id == run_id)
-        .values(done=InvoiceRun.done + 1)
+        # Never past the total: a job re-run after a crash walks the employers again.
+        .values(
+            done=case(
+                (InvoiceRun.done < InvoiceRun.total, InvoiceRun.done + 1), else_=InvoiceRun.done
+            )
+        )
         .execution_options(synchronize_session=False)
     )
     if error:

@@ -18,6 +18,9 @@ from portal import models as m
 from tests import factories
 from tests.conftest import ROOT, alembic_config, free_port
 from tests.invoicing import organisation
+from tests.stripe_server import WEBHOOK_SECRET, localstripe_server
+
+__all__ = ["localstripe_server"]  # a fixture used below
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -59,15 +62,25 @@ class Cast:
     password = factories.PASSWORD
     area_id: int
     worker_payroll_number: str
+    stripe_config: dict
 
 
 @pytest.fixture
-def live_server(smtp_server, tmp_path):
-    """The portal on http://127.0.0.1:<free port>; yields (base url, Cast)."""
+def live_server(smtp_server, localstripe_server, tmp_path):
+    """The portal on http://127.0.0.1:<free port>, with Stripe pointed at localstripe, whose
+    webhooks reach this server over HTTP; yields (base url, Cast)."""
     controller, _ = smtp_server
     port = free_port()
+    localstripe_server.register_webhook(
+        f"http://127.0.0.1:{port}/stripe/webhook", WEBHOOK_SECRET, name=f"browser{port}"
+    )
     app = create_app(
         {
+            "STRIPE_SECRET_KEY": "sk_test_browser",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_browser",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": localstripe_server.base,
+            "STRIPE_JS_URL": localstripe_server.js_url,
             "ENV": "testing",
             "SECRET_KEY": "browser-test",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
@@ -85,6 +98,7 @@ def live_server(smtp_server, tmp_path):
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     cast = Cast()
+    cast.stripe_config = {k: v for k, v in app.config.items() if k.startswith("STRIPE_")}
     with app.app_context(), Session(engine) as session:
         factories.bind(session)
         try:

@@ -2,7 +2,7 @@
 the public page, a consultant takes the order and proposes a worker, the employer (invited by
 e-mail) accepts, the worker accepts and records three shifts on a phone-sized screen, the
 employer approves the week in one click, finance runs invoicing, the employer downloads the
-invoice PDF, (payment: see pay_by_card_and_see_it_paid), finance exports payroll."""
+invoice PDF and pays it by card (localstripe), finance sees it paid and exports payroll."""
 
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ TEXT = {
         "approved": "3 vagt(er) godkendt",
         "payroll": "med 3 vagt(er)",
         "invoice": "Faktura",
+        "paid": "Betalt",
     },
     "en": {
         "received": "Thank you for your order",
         "approved": "3 shift(s) approved",
         "payroll": "with 3 shift(s)",
         "invoice": "Faktura",  # the invoice itself is always Danish
+        "paid": "Paid",
     },
 }
 
@@ -103,10 +105,37 @@ def mail_to(mailbox, address: str, containing: str) -> str:
     raise AssertionError(f"no e-mail to {address} with a link containing {containing!r}")
 
 
-def pay_by_card_and_see_it_paid(journey: Journey, employer, finance, invoice_path: str) -> None:
-    """PLACEHOLDER for issue 6 (payments): the employer pays the invoice by card through
-    localstripe and its fake Stripe.js, and finance sees it paid. Added after the payments
-    branch is merged; until then the journey goes on to payroll without it."""
+def pay_by_card_and_see_it_paid(journey: Journey, employer, finance, invoice_path, cast, text):
+    """The employer pays by card on the invoice's pay page (localstripe's fake Stripe.js,
+    3-D Secure confirmed in its dialog); localstripe posts the signed webhook to the portal
+    over HTTP; finance sees the invoice paid."""
+    from invoices.stripe_gateway import StripeGateway
+
+    invoice_id = invoice_path.split("/")[2]
+    employer.goto(f"/invoices/{invoice_id}")
+    employer.click(f"main a[href='/invoices/{invoice_id}/pay']")
+    journey.check(employer)
+    form = employer.locator("#card-form")
+    form.wait_for(state="visible")  # shown by our script once Stripe.js has loaded
+    intent_id = form.get_attribute("data-client-secret").split("_secret_")[0]
+    # The card the customer typed needs 3-D Secure: localstripe's fake Stripe.js only does
+    # that last step, so the card is attached through the API first, as Stripe.js would.
+    client = StripeGateway.from_config(cast.stripe_config).client
+    card = {"number": "4000002500003155", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    method = client.v1.payment_methods.create(params={"type": "card", "card": card})
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    assert client.v1.payment_intents.confirm(intent_id).status == "requires_action"
+    form.locator("button[type=submit]").click()
+    employer.get_by_role("button", name="Complete authentication").click()
+    employer.wait_for_url(re.compile(rf".*/invoices/{invoice_id}(/pay)?([?#].*)?$"))
+    # The webhook arrives over HTTP from localstripe; finance sees the invoice paid.
+    for _ in range(40):
+        finance.goto(f"/finance/invoices/{invoice_id}")
+        if text["paid"] in finance.inner_text("main dl"):
+            break
+        finance.wait_for_timeout(250)
+    journey.check(finance)
+    assert text["paid"] in finance.inner_text("main dl")
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
@@ -241,8 +270,8 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     assert NEW_CVR in printed and "6,75" in printed  # 2,50 + 2,00 + 2,25 hours
     assert invoice_path.startswith("/invoices/")
 
-    # 8. Payment by card (issue 6) goes here once it is merged.
-    pay_by_card_and_see_it_paid(journey, employer, finance, invoice_path)
+    # 8. The employer pays by card; finance sees it paid.
+    pay_by_card_and_see_it_paid(journey, employer, finance, invoice_path, cast, text)
 
     # 9. Finance exports payroll for the period.
     finance.goto("/payroll/")
