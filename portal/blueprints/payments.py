@@ -348,11 +348,13 @@ def overview():
         unassigned=unassigned,
         prompts=prompts,
         button=ButtonForm(),
-        assign_form=AssignForm(),
+        assign_form=InvoiceNumberForm(),
     )
 
 
-class AssignForm(Form):
+class InvoiceNumberForm(Form):
+    """Which invoice a payment or a bank line belongs to, by its number."""
+
     invoice_number = StringField(
         _l("Invoice number"), validators=[DataRequired(), Length(max=30), InvoiceNumber()]
     )
@@ -365,7 +367,7 @@ def assign_payment(payment_id: int):
     payment = session.get(Payment, payment_id)
     if payment is None:
         abort(404)
-    form = AssignForm()
+    form = InvoiceNumberForm()
     if not form.validate_on_submit():
         flash(" ".join(form.invoice_number.errors) or _("Enter an invoice number."), "error")
         return redirect(url_for("payments.overview"))
@@ -476,13 +478,7 @@ def _bank_import_form(form):
         form=form,
         recent=recent,
         waiting=waiting,
-        match_form=MatchForm(),
-    )
-
-
-class MatchForm(Form):
-    invoice_number = StringField(
-        _l("Invoice number"), validators=[DataRequired(), Length(max=30), InvoiceNumber()]
+        match_form=InvoiceNumberForm(),
     )
 
 
@@ -508,7 +504,7 @@ def bank_import_result(import_id: int):
         lines=lines,
         counts=counts,
         labels=LINE_STATUS_LABELS,
-        match_form=MatchForm(),
+        match_form=InvoiceNumberForm(),
     )
 
 
@@ -520,7 +516,7 @@ def match_line(line_id: int):
     if line is None:
         abort(404)
     import_id = line.import_id
-    form = MatchForm()
+    form = InvoiceNumberForm()
     if not form.validate_on_submit():
         flash(" ".join(form.invoice_number.errors) or _("Enter an invoice number."), "error")
         return redirect(url_for("payments.bank_import_result", import_id=import_id))
