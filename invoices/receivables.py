@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Employer, Invoice, InvoiceKind, InvoiceStatus, Payment
@@ -66,8 +66,14 @@ class Receivables:
 
 def aging(session: Session, today: date) -> Receivables:
     """Open amounts of issued invoices by employer and bucket, largest overdue first."""
+    # Columns, not Invoice objects: thousands of open invoices must stay cheap to age.
     rows = session.execute(
-        select(Invoice, Employer.name)
+        select(
+            Invoice.employer_id,
+            Employer.name,
+            Invoice.due_date,
+            Invoice.total_ore - Invoice.paid_ore - Invoice.credited_ore,
+        )
         .join(Employer, Invoice.employer_id == Employer.id)
         .where(
             Invoice.kind == InvoiceKind.INVOICE,
@@ -77,15 +83,14 @@ def aging(session: Session, today: date) -> Receivables:
     ).all()
     by_employer: dict[int, EmployerAging] = {}
     totals = {key: 0 for key, _, _ in BUCKETS}
-    for invoice, name in rows:
-        amount = invoice.open_ore
+    for employer_id, name, due_date, amount in rows:
         if amount <= 0:
             continue
-        overdue = (today - invoice.due_date).days if invoice.due_date else 0
+        overdue = (today - due_date).days if due_date else 0
         key = bucket_for(overdue)
-        entry = by_employer.get(invoice.employer_id)
+        entry = by_employer.get(employer_id)
         if entry is None:
-            entry = by_employer[invoice.employer_id] = EmployerAging(invoice.employer_id, name)
+            entry = by_employer[employer_id] = EmployerAging(employer_id, name)
         entry.buckets[key] += amount
         entry.invoices += 1
         totals[key] += amount
@@ -122,9 +127,9 @@ def monthly(session: Session, today: date, count: int = 12) -> list[Month]:
     first = starts[0]
     invoiced: dict[tuple[int, int], int] = defaultdict(int)
     for issue_date, kind, total in session.execute(
-        select(Invoice.issue_date, Invoice.kind, Invoice.total_ore).where(
-            Invoice.number.is_not(None), Invoice.issue_date >= first
-        )
+        select(Invoice.issue_date, Invoice.kind, func.sum(Invoice.total_ore))
+        .where(Invoice.number.is_not(None), Invoice.issue_date >= first)
+        .group_by(Invoice.issue_date, Invoice.kind)  # a row per day, not per invoice
     ):
         sign = -1 if kind == InvoiceKind.CREDIT_NOTE else 1
         invoiced[(issue_date.year, issue_date.month)] += sign * total

@@ -597,6 +597,9 @@ def reminder_pdf(reminder_id: int):
 # --- finance: receivables ----------------------------------------------------------------------
 
 
+RECEIVABLES_TOP = 50  # customers in the aging table, most overdue first
+
+
 @bp.get("/finance/receivables")
 @role_required(*FINANCE)
 def receivables_page():
@@ -611,4 +614,5 @@ def receivables_page():
         chart=receivables.chart(months),
         buckets=receivables.BUCKETS,
         bucket_labels=BUCKET_LABELS,
+        top=RECEIVABLES_TOP,
     )
