@@ -132,7 +132,7 @@ def monthly(session: Session, today: date, count: int = 12) -> list[Month]:
         .group_by(Invoice.issue_date, Invoice.kind)  # a row per day, not per invoice
     ):
         sign = -1 if kind == InvoiceKind.CREDIT_NOTE else 1
-        invoiced[(issue_date.year, issue_date.month)] += sign * total
+        invoiced[(issue_date.year, issue_date.month)] += sign * int(total)  # PG sums: numeric
     paid: dict[tuple[int, int], int] = defaultdict(int)
     since = datetime.combine(first, time(0), tzinfo=UTC)
     for received_at, amount in session.execute(
