@@ -120,7 +120,7 @@ def timesheet_pdf() -> list[Row]:
 
 def print_table(rows: list[Row]) -> None:
     width = max(len(row.name) for row in rows)
-    print(f"{'benchmark':<{width}}  {'median ms':>10}  note")
+    print(f"{'benchmark':<{width}}  {'ms':>10}  note")
     print(f"{'-' * width}  {'-' * 10}  {'-' * 12}")
     for row in rows:
         print(f"{row.name:<{width}}  {row.median_ms:>10.1f}  {row.note}")

@@ -7,7 +7,7 @@ from bench import BENCHMARKS, RUNS, print_table
 
 def main() -> None:
     rows = [row for function in BENCHMARKS for row in function()]
-    print(f"Median of {RUNS} runs each, after one warm-up run.\n")
+    print(f"Milliseconds: medians of {RUNS} runs after a warm-up, unless a row says otherwise.\n")
     print_table(rows)
 
 

@@ -208,12 +208,13 @@ def invoice_run() -> list[Row]:
     overhead = (pipeline / bare - 1) * 100
     return [
         Row(
-            f"invoice run, {employers} employers × 4 placements ({kind}, {PROCESSES} processes)",
+            f"invoice run, {employers} employers × 4 placements ({kind}, "
+            f"{PROCESSES} processes), total",
             pipeline * 1000,
             f"{employers / pipeline:.1f} invoices/s (2 PDFs each, queries, archive)",
         ),
         Row(
-            f"bare WeasyPrint, the same {2 * employers} documents ({PROCESSES} processes)",
+            f"bare WeasyPrint, the same {2 * employers} documents ({PROCESSES} processes), total",
             bare * 1000,
             f"{employers / bare:.1f} invoices/s; pipeline overhead {overhead:+.1f} %",
         ),
