@@ -334,3 +334,24 @@ def test_webhook_secret_is_not_accepted_as_anything_else(client, db, stripe_on):
     body = b"not json"
     assert deliver(client, body, sign(body)).status_code == 400
     assert WEBHOOK_SECRET not in deliver(client, body, sign(body)).text
+
+
+def test_mobilepay_is_offered_where_the_account_has_it(app, client, db, as_role, stripe_on):
+    user = as_role(Role.EMPLOYER)
+    invoice = factories.issued_invoice(user.employer, total_ore=20000)
+    db.commit()
+    page = client.get(f"/invoices/{invoice.id}/pay").text
+    assert 'id="mobilepay-button"' not in page  # the default: cards only
+    app.config["STRIPE_PAYMENT_METHOD_TYPES"] = "card,mobilepay"
+    try:
+        assert gateway(app).payment_method_types == ("card", "mobilepay")
+        other = factories.issued_invoice(user.employer, total_ore=30000)
+        db.commit()
+        page = client.get(f"/invoices/{other.id}/pay").text
+    finally:
+        app.config["STRIPE_PAYMENT_METHOD_TYPES"] = "card"
+    assert 'id="mobilepay-button"' in page and "MobilePay" in page
+    assert f'data-return-url="http://localhost/invoices/{other.id}/pay?status=processing"' in page
+    # localstripe took the intent with both types (it does not echo the list back).
+    intent_id = client_secret_on(page).split("_secret_")[0]
+    assert gateway(app).client.v1.payment_intents.retrieve(intent_id).amount == 30000

@@ -54,6 +54,7 @@ from portal.models import (
     Role,
 )
 from portal.security import csrf, limiter
+from portal.services import accounts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -163,6 +164,12 @@ def _card_page(invoice: Invoice, *, public_token: str | None = None):
         return_url=return_url,
         public_token=public_token,
         overpaid_ore=payments.overpaid_ore(invoice),
+        # MobilePay when the Stripe account offers it (STRIPE_PAYMENT_METHOD_TYPES lists it).
+        mobilepay="mobilepay" in gw.payment_method_types,
+        absolute_return_url=accounts.absolute_url(
+            "payments.pay_link" if public_token else "payments.pay_invoice",
+            **({"token": public_token} if public_token else {"invoice_id": invoice.id}),
+        ),
     )
 
 

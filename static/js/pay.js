@@ -13,6 +13,36 @@
   form.hidden = false;
   card.mount("#card-element");
 
+  // MobilePay: Stripe.js confirms the same PaymentIntent and sends the customer to the app;
+  // Stripe returns them to return_url. Shown only where the account offers it.
+  var mobilepay = document.getElementById("mobilepay-button");
+  if (mobilepay && typeof stripe.confirmMobilepayPayment === "function") {
+    var mobilepayErrors = document.getElementById("mobilepay-errors");
+    mobilepay.hidden = false;
+    mobilepay.addEventListener("click", function () {
+      if (mobilepay.disabled) {
+        return;
+      }
+      mobilepay.disabled = true;
+      mobilepayErrors.textContent = "";
+      stripe
+        .confirmMobilepayPayment(form.dataset.clientSecret, {
+          payment_method: { type: "mobilepay" },
+          return_url: mobilepay.dataset.returnUrl,
+        })
+        .then(function (result) {
+          if (result.error) {
+            mobilepayErrors.textContent = result.error.message || form.dataset.failedText;
+            mobilepay.disabled = false;
+          }
+        })
+        .catch(function () {
+          mobilepayErrors.textContent = form.dataset.failedText;
+          mobilepay.disabled = false;
+        });
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (button.disabled) {
