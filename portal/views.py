@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -41,6 +42,20 @@ def error_page(status: int, message: str = ""):
         title=str(TITLES.get(status, _l("Error"))),
         message=message,
     ), status
+
+
+def commit_or_flash(session, action: Callable[[], object], success: str) -> bool:
+    """Run one service call for a button post: commit and flash `success`, or roll back and
+    flash the domain error's message. Returns whether it went through."""
+    try:
+        action()
+    except DomainError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return False
+    session.commit()
+    flash(success, "success")
+    return True
 
 
 def init_app(app: Flask) -> None:

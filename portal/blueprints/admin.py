@@ -25,6 +25,7 @@ from portal.forms import CVR, IBAN, Digits, Form, MoneyField, PercentField, Post
 from portal.models import Employer, Role, User
 from portal.services import accounts
 from portal.services import settings as settings_service
+from portal.views import commit_or_flash
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -257,14 +258,11 @@ def toggle_active(user_id: int):
     form = ToggleForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        accounts.set_active(session, current_user, user, not user.active)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(_("User updated."), "success")
+    commit_or_flash(
+        session,
+        lambda: accounts.set_active(session, current_user, user, not user.active),
+        _("User updated."),
+    )
     return redirect(url_for("admin.users"))
 
 

@@ -17,6 +17,7 @@ from portal.errors import DomainError
 from portal.forms import MoneyField
 from portal.models import PlacementStatus, Role
 from portal.services import orders, placements, settings, workers
+from portal.views import commit_or_flash
 
 bp = Blueprint("consultant", __name__, url_prefix="/consultant")
 DESK = (Role.CONSULTANT, Role.ADMIN)
@@ -127,14 +128,11 @@ def cancel(order_id: int):
     form = CancelForm()
     if not form.validate_on_submit():
         return _order_page(job, status=400, cancel_form=form)
-    try:
-        orders.cancel(session, current_user, job, form.reason.data)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(_("The order is cancelled."), "success")
+    commit_or_flash(
+        session,
+        lambda: orders.cancel(session, current_user, job, form.reason.data),
+        _("The order is cancelled."),
+    )
     return redirect(url_for("consultant.order", order_id=order_id))
 
 

@@ -52,6 +52,7 @@ from portal.i18n import money
 from portal.models import PlacementStatus, Role
 from portal.security import limiter
 from portal.services import orders, placements, settings
+from portal.views import commit_or_flash
 
 log = logging.getLogger(__name__)
 bp = Blueprint("orders", __name__)
@@ -379,14 +380,11 @@ def cancel(order_id: int):
     form = CancelForm()
     if not form.validate_on_submit():
         return detail(order_id, cancel_form=form)
-    try:
-        orders.cancel(session, current_user, order, form.reason.data)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(_("The order is cancelled."), "success")
+    commit_or_flash(
+        session,
+        lambda: orders.cancel(session, current_user, order, form.reason.data),
+        _("The order is cancelled."),
+    )
     return redirect(url_for("orders.detail", order_id=order_id))
 
 
@@ -410,17 +408,11 @@ def accept(placement_id: int):
     placement = placements.get_proposal_for_employer(session, current_user, placement_id)
     if not AcceptForm().validate_on_submit():
         abort(400)
-    try:
-        placements.employer_accept(session, current_user, placement)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(
-            _("Thank you! We now ask %(worker)s to confirm.", worker=placement.worker.first_name),
-            "success",
-        )
+    commit_or_flash(
+        session,
+        lambda: placements.employer_accept(session, current_user, placement),
+        _("Thank you! We now ask %(worker)s to confirm.", worker=placement.worker.first_name),
+    )
     return redirect(url_for("orders.proposal", placement_id=placement_id))
 
 
@@ -432,12 +424,9 @@ def decline(placement_id: int):
     form = DeclineForm()
     if not form.validate_on_submit():
         return proposal(placement_id, decline_form=form)
-    try:
-        placements.decline(session, current_user, placement, form.reason.data)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(_("The proposal is declined. Your contact person will be in touch."), "success")
+    commit_or_flash(
+        session,
+        lambda: placements.decline(session, current_user, placement, form.reason.data),
+        _("The proposal is declined. Your contact person will be in touch."),
+    )
     return redirect(url_for("orders.detail", order_id=placement.job_order_id))
