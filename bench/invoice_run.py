@@ -102,6 +102,7 @@ def seed(session, employers: int, placements: int = 4, weeks: int = 4) -> list[i
                 [
                     {
                         "placement_id": placement.id,
+                        "worker_id": placement.worker_id,
                         "work_date": FIRST_MONDAY + timedelta(weeks=w, days=d),
                         "start_time": clock(8, 0),
                         "end_time": clock(12, 0),

@@ -177,6 +177,7 @@ class Seeder:
                         entries.append(
                             {
                                 "placement_id": placement_id,
+                                "worker_id": worker_id,
                                 "work_date": day,
                                 "start_time": clock(8 + k % 2 * 5, 0),
                                 "end_time": clock(12 + k % 2 * 5, 0),

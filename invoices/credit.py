@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from invoices import amounts, documents, numbering
+from portal.db import lock
 from portal.errors import Conflict, Invalid
 from portal.models import (
     Invoice,
@@ -53,6 +54,9 @@ def issue_credit_note(
     go on a later invoice; without it they stay settled by this invoice and its credit."""
     if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
         raise Conflict(_("Only issued invoices can be credited."))
+    # Lock the invoice before reading what is credited already: a second credit note for the
+    # same lines (a double click, two people) waits here and then finds them credited.
+    lock(session, invoice)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Give a reason for the credit note."))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.db import lock
 from portal.errors import Conflict, Invalid
 from portal.models import (
     CardIntent,
@@ -131,6 +132,8 @@ def record_refund(
     issue a credit note."""
     if amount_ore <= 0:
         raise Invalid(_("Enter the refunded amount as a positive number."))
+    # Lock the invoice first: two refunds at once must not both see the same amount paid.
+    lock(session, invoice)
     if amount_ore > paid_total(session, invoice):
         raise Invalid(_("More cannot be refunded than was paid on the invoice."))
     return record_payment(session, invoice, -amount_ore, method, external_id, received_at, by, note)
@@ -138,6 +141,7 @@ def record_refund(
 
 def assign(session: Session, payment: Payment, invoice: Invoice, by: User) -> None:
     """Put an unassigned payment (a card payment we could not place) on an invoice."""
+    lock(session, payment)  # two people assigning it: one wins
     if payment.invoice_id is not None:
         raise Conflict(_("This payment is already recorded on an invoice."))
     if invoice.number is None or invoice.kind != InvoiceKind.INVOICE:
@@ -318,8 +322,15 @@ def _intent_row(session: Session, intent: dict) -> CardIntent:
         status=CardIntentStatus.OPEN,
         failure_message="",
     )
-    session.add(row)
-    session.flush()
+    try:
+        # Several events about one intent may arrive at once: one of them adds the row, the
+        # others wait for it and then use that one.
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(select(CardIntent).where(CardIntent.intent_id == intent["id"]))
+        if row is None:
+            raise
     return row
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,8 +32,11 @@ def make_engine(url: str, **kwargs) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(connection):
             # Writers that read first ask for IMMEDIATE: in WAL mode a deferred transaction
-            # whose snapshot went stale cannot upgrade to a write lock and fails at once.
-            mode = connection.get_execution_options().get("sqlite_begin", "")
+            # whose snapshot went stale cannot upgrade to a write lock and fails at once. Every
+            # POST is such a writer: taking the lock before its first read also makes its checks
+            # (no overlapping shift, nothing credited twice, a form's key unused) hold against
+            # a second request racing it.
+            mode = connection.get_execution_options().get("sqlite_begin") or _request_mode()
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
@@ -54,8 +57,23 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def _request_mode() -> str:
+    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        return "IMMEDIATE"
+    return ""
+
+
 WRITE_TRANSACTION = {"sqlite_begin": "IMMEDIATE"}
 """Execution options for a transaction that will write (no effect on PostgreSQL)."""
+
+
+def lock(session: Session, obj: object) -> None:
+    """Lock the object's row until the transaction ends and read it afresh, so a check that
+    follows sees every change that committed before it (PostgreSQL: SELECT ... FOR UPDATE;
+    SQLite: a writing transaction holds the database's write lock already). Pending changes
+    are flushed first, so nothing of this transaction's own is lost."""
+    session.flush()
+    session.refresh(obj, with_for_update=True)
 
 
 def database() -> Database:

@@ -593,6 +593,7 @@ def _hours(session, placement, start, today, weekdays, shift) -> int:
                 continue
             entry = TimeEntry(
                 placement=placement,
+                worker_id=placement.worker_id,
                 work_date=day,
                 start_time=start_time,
                 end_time=end_time,

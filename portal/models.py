@@ -25,6 +25,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -195,6 +196,11 @@ class User(UserMixin, Base):
     locale: Mapped[str] = mapped_column(String(5), default="da")
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every log-in session's id: raising it (log-out, a new password, deactivation)
+    # ends every session the user had, on every device, however the cookie was kept.
+    session_version: Mapped[int] = mapped_column(default=0)
+    # When the owner was last told that the account is locked by failed log-ins.
+    lockout_notified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -207,6 +213,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The id flask-login keeps in the session: the user and the session version."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_staff(self) -> bool:
@@ -399,6 +409,16 @@ class Placement(Base):
 
     __table_args__ = (
         CheckConstraint("pay_rate_ore > 0 AND bill_rate_ore > 0", name="positive_rates"),
+        # A worker is proposed to (or placed on) an order once at a time, however many
+        # proposals race for it.
+        Index(
+            "uq_placements_open_worker",
+            "job_order_id",
+            "worker_id",
+            unique=True,
+            postgresql_where=text("status IN ('proposed', 'active')"),
+            sqlite_where=text("status IN ('proposed', 'active')"),
+        ),
     )
 
 
@@ -453,6 +473,9 @@ class TimeEntry(Base):
     __tablename__ = "time_entries"
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    # Copied from the placement: on PostgreSQL an exclusion constraint on (worker, time range)
+    # refuses two overlapping shifts of one worker, however they arrive (migration 0006).
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
     work_date: Mapped[date] = mapped_column(index=True)
     start_time: Mapped[time]
     end_time: Mapped[time]  # earlier than start_time when the shift runs past midnight
@@ -478,6 +501,7 @@ class TimeEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     placement: Mapped[Placement] = relationship()
+    worker: Mapped[Worker] = relationship()
     entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
     worker_confirmed_by: Mapped[User | None] = relationship(foreign_keys=[worker_confirmed_by_id])
     employer_approved_by: Mapped[User | None] = relationship(foreign_keys=[employer_approved_by_id])
@@ -511,6 +535,10 @@ class InvoiceRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Touched by the worker at every employer: a RUNNING run whose heartbeat stopped was left
+    # by a dead worker and can be resumed.
+    heartbeat_at: Mapped[datetime | None]
+    resumed_count: Mapped[int] = mapped_column(default=0)
 
     created_by: Mapped[User | None] = relationship()
 
@@ -857,3 +885,23 @@ class Reminder(Base):
         CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
         CheckConstraint("fee_ore >= 0 AND fee_ore <= 10000", name="fee_cap"),
     )
+
+
+# --- Writes that may arrive twice --------------------------------------------------------------
+
+
+class Submission(Base):
+    """A form post that took effect, under its one-time key (scoped to the URL it was sent to).
+
+    A double click, a retry or a second tab sending the same form finds this row and shows the
+    first result instead of doing the work again; two posts racing meet at the primary key."""
+
+    __tablename__ = "submissions"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(form key | path)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(100), default="")
+    # What was sent (sha256 of the fields): the same key with other values is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    result_url: Mapped[str] = mapped_column(String(500), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

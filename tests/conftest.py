@@ -3,12 +3,14 @@ the real migrations; each test inside a transaction that is rolled back; a real 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import os
 import re
 import secrets
 import socket
+import threading
 from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -46,8 +49,21 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self._open = threading.Event()
+        self._open.set()
+
+    @contextmanager
+    def stalled(self):
+        """A mail server that accepts nothing until the block ends (a slow one)."""
+        self._open.clear()
+        try:
+            yield
+        finally:
+            self._open.set()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        while not self._open.is_set():
+            await asyncio.sleep(0.01)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
@@ -121,6 +137,16 @@ def database_url(request, tmp_path_factory):
         admin.dispose()
 
 
+class ClosingClient(FlaskClient):
+    """A test client whose requests return once the e-mail they committed has been sent (in
+    the app it leaves beside the response, portal.mail.Postbox), so a test can look at once."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        self.application.extensions["postbox"].wait()
+        return response
+
+
 def alembic_config() -> Config:
     return Config(str(ROOT / "alembic.ini"))
 
@@ -144,6 +170,7 @@ def app(database_url, smtp_server, tmp_path_factory):
             "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
         }
     )
+    app.test_client_class = ClosingClient
     engine = app.extensions["db"].engine
     with engine.begin() as connection:
         config = alembic_config()
@@ -222,20 +249,38 @@ def client(app, db):
     reset_limits(app)
 
 
+def csrf_token_in(html: str) -> str | None:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    return match.group(1) if match else None
+
+
+def one_time_key(html: str) -> str | None:
+    """The first form's one-time key on a page (portal.submissions.OnceForm)."""
+    match = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html)
+    return match.group(1) if match else None
+
+
 def csrf_token(client, path: str) -> str:
     """Fetch a page and read the CSRF token from its form."""
     page = client.get(path)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page.text
-    )
-    assert match, f"no CSRF token on {path} ({page.status_code})"
-    return match.group(1)
+    token = csrf_token_in(page.text)
+    assert token, f"no CSRF token on {path} ({page.status_code})"
+    return token
 
 
 def post_form(client, path: str, data: dict, page: str | None = None, **kwargs):
-    """Post like a browser: take the CSRF token from the page that shows the form."""
-    token = csrf_token(client, page or path)
-    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+    """Post like a browser: take the CSRF token (and the form's one-time key, unless the test
+    gives one) from the page that shows the form."""
+    shown = client.get(page or path)
+    token = csrf_token_in(shown.text)
+    assert token, f"no CSRF token on {page or path} ({shown.status_code})"
+    hidden = {"csrf_token": token}
+    key = one_time_key(shown.text)
+    if key:
+        hidden["idempotency_key"] = key
+    return client.post(path, data={**hidden, **data}, **kwargs)
 
 
 def login(client, user_or_email, password: str = factories.PASSWORD):
@@ -260,9 +305,8 @@ def as_role(client, db):
 
 @pytest.fixture
 def committed(app, engine):
-    """Real commits on the real engine, for concurrency tests (PostgreSQL). Every table is
+    """Real commits on the real engine, for concurrency tests: a sessionmaker. Every table is
     emptied afterwards; the schema and its migrations stay."""
-    assert engine.dialect.name == "postgresql", "committed data is cleaned with TRUNCATE"
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     try:
         with app.app_context():
@@ -270,6 +314,20 @@ def committed(app, engine):
     finally:
         from portal.models import Base
 
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            if engine.dialect.name == "postgresql":
+                tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:
+                # Issued invoices refuse DELETE by trigger (they are immutable): drop the
+                # triggers for the clean-up, and put them back.
+                triggers = connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+                for name, _sql in triggers:
+                    connection.execute(text(f'DROP TRIGGER "{name}"'))
+                connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+                for table in reversed(Base.metadata.sorted_tables):
+                    connection.execute(table.delete())
+                for _name, sql in triggers:
+                    connection.execute(text(sql))

@@ -150,6 +150,7 @@ class TimeEntryFactory(Base):
         model = m.TimeEntry
 
     placement = factory.SubFactory(PlacementFactory)
+    worker = factory.SelfAttribute("placement.worker")
     work_date = factory.LazyFunction(lambda: date.today() - timedelta(days=7))
     start_time = time(8, 0)
     end_time = time(12, 0)

@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 from portal import models as m
+from portal.submissions import new_key
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -21,8 +22,10 @@ def switch_to(client, user, password: str = factories.PASSWORD) -> None:
 
 
 def post(client, path: str, data: dict | None = None, page: str = "/"):
-    """POST with a CSRF token taken from a page the user can open (the home page)."""
-    return client.post(path, data={"csrf_token": csrf_token(client, page), **(data or {})})
+    """POST with a CSRF token taken from a page the user can open (the home page), as a form
+    freshly shown would send it (with a new one-time key)."""
+    fields = {"csrf_token": csrf_token(client, page), "idempotency_key": new_key()}
+    return client.post(path, data={**fields, **(data or {})})
 
 
 def submission_key(client, path: str) -> str:

@@ -21,7 +21,7 @@ from portal.forms import MAX_MONEY_ORE
 from portal.security import limiter
 from portal.services import accounts
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, csrf_token_in, one_time_key
 from tests.hiring import public_data, task_data
 from tests.invoicing import approved_entry, organisation, pdf_text
 
@@ -93,7 +93,7 @@ def _log_in(client, user: m.User | None) -> None:
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
 
 
@@ -600,11 +600,14 @@ def test_hostile_form_input(app, client, db, cast, mailbox, no_limits, name):
     @given(data=corrupted(valid), with_key=st.booleans(), bad_key=hostile)
     def fill_in(data, with_key, bad_key):
         _log_in(client, cast["users"][case.role] if case.role else None)
-        token = csrf_token(client, case.page(cast))
+        page = client.get(case.page(cast)).text
+        token = csrf_token_in(page)
         if case.key:
-            page = client.get(case.page(cast)).text
             found = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page)
             data = {**data, "submission_key": found.group(1) if with_key else bad_key}
+        once = one_time_key(page)
+        if once:  # the form's one-time key (portal.submissions), or something hostile
+            data = {**data, "idempotency_key": once if with_key else bad_key}
         response = client.post(case.path(cast), data={**data, "csrf_token": token})
         assert_safe(response)
         assert_rows_valid(db)

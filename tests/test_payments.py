@@ -73,14 +73,14 @@ def test_finance_registers_a_payment_by_hand_once(client, db, as_role):
     db.commit()
     as_role(Role.FINANCE)
     page = client.get(f"/finance/payments/new?invoice={invoice.display_number}")
-    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page.text).group(1)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page.text).group(1)
     data = {
         "invoice_number": invoice.display_number,
         "kind": "payment",
         "amount": "150,50",
         "received_on": "2026-11-20",
         "note": "Kontant",
-        "submission_key": key,
+        "idempotency_key": key,
     }
     assert post_form(client, "/finance/payments/new", data).status_code == 302
     again = post_form(client, "/finance/payments/new", data)  # the form sent twice
@@ -107,7 +107,6 @@ def test_manual_payment_with_bad_input_changes_nothing(client, db, as_role, fiel
         "kind": "payment",
         "amount": "100,00",
         "received_on": "2026-11-20",
-        "submission_key": "k1",
         field: value,
     }
     response = post_form(client, "/finance/payments/new", data)
@@ -128,7 +127,6 @@ def test_a_refund_larger_than_paid_is_refused_on_the_form(client, db, as_role):
             "kind": "refund",
             "amount": "10,00",
             "received_on": "2026-11-20",
-            "submission_key": "k2",
         },
     )
     assert response.status_code == 400

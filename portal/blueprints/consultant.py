@@ -17,13 +17,14 @@ from portal.errors import DomainError
 from portal.forms import MoneyField
 from portal.models import PlacementStatus, Role
 from portal.services import orders, placements, settings, workers
+from portal.submissions import Done, OnceForm, flash_and_redirect, once
 from portal.views import commit_or_flash
 
 bp = Blueprint("consultant", __name__, url_prefix="/consultant")
 DESK = (Role.CONSULTANT, Role.ADMIN)
 
 
-class TakeForm(FlaskForm):
+class TakeForm(OnceForm):
     pass
 
 
@@ -40,7 +41,7 @@ class CompanyForm(FlaskForm):
     )
 
 
-class ProposeForm(FlaskForm):
+class ProposeForm(OnceForm):
     pay_rate_ore = MoneyField(_l("Pay rate per hour (kr.)"), validators=[InputRequired()])
     bill_rate_ore = MoneyField(
         _l("Bill rate per hour excl. VAT (kr.)"), validators=[InputRequired()]
@@ -86,17 +87,16 @@ def order(order_id: int):
 def take(order_id: int):
     session = get_session()
     job = orders.get(session, order_id)
-    if not TakeForm().validate_on_submit():
+    back = url_for("consultant.order", order_id=order_id)
+    form = TakeForm()
+    if not form.validate_on_submit():
         abort(400)
-    try:
+
+    def perform() -> Done:
         orders.take(session, current_user, job)
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("consultant.order", order_id=order_id))
-    session.commit()
-    flash(_("The order is yours. Find a worker below."), "success")
-    return redirect(url_for("consultant.order", order_id=order_id))
+        return Done(back, _("The order is yours. Find a worker below."))
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 @bp.post("/orders/<int:order_id>/company")
@@ -165,39 +165,42 @@ def propose(order_id: int, worker_id: int):
         form.bill_rate_ore.data = area.bill_rate_ore
         form.hours_per_week.data = job.hours_per_week
         form.start_date.data = max(job.start_date, orders.today_local())
-    if form.validate_on_submit():
-        try:
-            placements.propose(
-                session,
-                current_user,
-                job,
-                worker,
-                pay_rate_ore=form.pay_rate_ore.data,
-                bill_rate_ore=form.bill_rate_ore.data,
-                hours_per_week=form.hours_per_week.data,
-                start_date=form.start_date.data,
-            )
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            session.commit()
-            flash(
-                _(
-                    "%(worker)s is proposed to %(employer)s.",
-                    worker=worker.display_name,
-                    employer=job.employer.name,
-                ),
-                "success",
-            )
-            return redirect(url_for("consultant.match", order_id=order_id))
-    return render_template(
-        "consultant/propose.html",
-        order=job,
-        worker=worker,
-        form=form,
-        pay_range=placements.rate_range(area.pay_rate_ore, limit_bp),
-        bill_range=placements.rate_range(area.bill_rate_ore, limit_bp),
-        limit_bp=limit_bp,
-        day_names=day_names,
-    ), (400 if form.is_submitted() else 200)
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        return render_template(
+            "consultant/propose.html",
+            order=job,
+            worker=worker,
+            form=form,
+            pay_range=placements.rate_range(area.pay_rate_ore, limit_bp),
+            bill_range=placements.rate_range(area.bill_rate_ore, limit_bp),
+            limit_bp=limit_bp,
+            day_names=day_names,
+        ), (400 if form.is_submitted() else 200)
+
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        placements.propose(
+            session,
+            current_user,
+            job,
+            worker,
+            pay_rate_ore=form.pay_rate_ore.data,
+            bill_rate_ore=form.bill_rate_ore.data,
+            hours_per_week=form.hours_per_week.data,
+            start_date=form.start_date.data,
+        )
+        return Done(
+            url_for("consultant.match", order_id=order_id),
+            _(
+                "%(worker)s is proposed to %(employer)s.",
+                worker=worker.display_name,
+                employer=job.employer.name,
+            ),
+        )
+
+    return once(session, form, perform, page)

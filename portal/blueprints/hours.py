@@ -17,10 +17,11 @@ from invoices import pdf
 from invoices.timesheets import hours_statement_data, timesheet_data
 from portal.auth import role_required
 from portal.db import get_session
-from portal.errors import DomainError, NotFound
+from portal.errors import NotFound
 from portal.forms import db_id
 from portal.models import Role, TimeEntry
 from portal.services import hours
+from portal.submissions import Done, OnceForm, flash_and_redirect, once
 
 bp = Blueprint("hours", __name__, url_prefix="/hours")
 
@@ -51,7 +52,7 @@ FIELD_LABELS = {
 }
 
 
-class ShiftFields(FlaskForm):
+class ShiftFields(OnceForm):
     work_date = DateField(_l("Date"), validators=[InputRequired(message=_l("Choose the date."))])
     start_time = TimeField(
         _l("Start"),
@@ -98,7 +99,7 @@ class CorrectForm(ShiftFields):
     )
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(OnceForm):
     reason = TextAreaField(
         _l("What is wrong with the shift?"),
         validators=[
@@ -108,7 +109,7 @@ class DisputeForm(FlaskForm):
     )
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(OnceForm):
     resolution = TextAreaField(
         _l("Decision (both sides see it)"),
         validators=[
@@ -118,7 +119,7 @@ class ResolveForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(OnceForm):
     week = HiddenField()
 
 
@@ -213,18 +214,21 @@ def sign_week():
     session = get_session()
     form = ActionForm()
     monday = hours.parse_week(form.week.data, _today())
+    back = url_for("hours.week", week=hours.week_label(monday))
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
-        return redirect(url_for("hours.week", week=hours.week_label(monday)))
-    if current_user.role == Role.EMPLOYER:
-        count = hours.approve_week(session, current_user, monday)
-        message = _("%(n)d shift(s) approved.", n=count)
-    else:
-        count = hours.confirm_week(session, current_user, monday)
-        message = _("%(n)d shift(s) confirmed.", n=count)
-    session.commit()
-    flash(message if count else _("Nothing was waiting for you this week."), "success")
-    return redirect(url_for("hours.week", week=hours.week_label(monday)))
+        return redirect(back)
+
+    def perform() -> Done:
+        if current_user.role == Role.EMPLOYER:
+            count = hours.approve_week(session, current_user, monday)
+            message = _("%(n)d shift(s) approved.", n=count)
+        else:
+            count = hours.confirm_week(session, current_user, monday)
+            message = _("%(n)d shift(s) confirmed.", n=count)
+        return Done(back, message if count else _("Nothing was waiting for you this week."))
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 @bp.route("/record", methods=["GET", "POST"])
@@ -239,32 +243,30 @@ def record():
         wanted = request.args.get("placement_id", type=int)
         ids = [p.id for p in placements]
         form.placement_id.data = wanted if wanted in ids else (ids[0] if ids else None)
-    status = 200
-    if placements and form.validate_on_submit():
-        try:
-            placement = hours.get_placement_for(session, current_user, form.placement_id.data)
-            entry = hours.record_shift(session, current_user, placement, form.shift())
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            message = _(
-                "Shift recorded: %(hours)s hours on %(date)s.",
-                hours=_hours(entry.minutes),
-                date=entry.work_date.strftime("%d-%m-%Y"),
-            )
-            target = (
-                url_for("hours.entry", entry_id=entry.id)
-                if current_user.role == Role.CONSULTANT
-                else url_for("hours.week", week=hours.week_label(hours.week_start(entry.work_date)))
-            )
-            session.commit()
-            flash(message, "success")
-            return redirect(target)
-    elif request.method == "POST":
-        status = 400
-    return render_template("hours/record.html", form=form, placements=placements), status
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        status = 400 if request.method == "POST" else 200
+        return render_template("hours/record.html", form=form, placements=placements), status
+
+    if not (placements and form.validate_on_submit()):
+        return page()
+
+    def perform() -> Done:
+        placement = hours.get_placement_for(session, current_user, form.placement_id.data)
+        entry = hours.record_shift(session, current_user, placement, form.shift())
+        message = _(
+            "Shift recorded: %(hours)s hours on %(date)s.",
+            hours=_hours(entry.minutes),
+            date=entry.work_date.strftime("%d-%m-%Y"),
+        )
+        if current_user.role == Role.CONSULTANT:
+            return Done(url_for("hours.entry", entry_id=entry.id), message)
+        week = hours.week_label(hours.week_start(entry.work_date))
+        return Done(url_for("hours.week", week=week), message)
+
+    return once(session, form, perform, page)
 
 
 def _hours(minutes: int) -> str:
@@ -288,23 +290,32 @@ def entry(entry_id: int):
 def sign(entry_id: int):
     session = get_session()
     found = hours.get_entry_for(session, current_user, entry_id)
-    if not ActionForm().validate_on_submit():
+    back = url_for("hours.entry", entry_id=entry_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
-        return redirect(url_for("hours.entry", entry_id=entry_id))
-    try:
+        return redirect(back)
+
+    def perform() -> Done:
         if current_user.role == Role.EMPLOYER:
             hours.approve_entry(session, current_user, found)
-            message = _("Shift approved.")
-        else:
-            hours.confirm_entry(session, current_user, found)
-            message = _("Shift confirmed.")
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(message, "success")
-    return redirect(url_for("hours.entry", entry_id=entry_id))
+            return Done(back, _("Shift approved."))
+        hours.confirm_entry(session, current_user, found)
+        return Done(back, _("Shift confirmed."))
+
+    return once(session, form, perform, flash_and_redirect(back))
+
+
+def _form_page(template: str, form, entry: TimeEntry):
+    """Re-render a shift form after a refused post, with the reason on top."""
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        status = 400 if request.method == "POST" else 200
+        return render_template(template, form=form, entry=entry), status
+
+    return page
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -313,24 +324,21 @@ def edit(entry_id: int):
     session = get_session()
     found = hours.get_entry_for(session, current_user, entry_id)
     form = ShiftFields(obj=found)
-    status = 200
     if hours.Action.EDIT not in hours.allowed_actions(found, current_user):
         flash(_("This shift can no longer be changed here. Contact your consultant."), "error")
         return redirect(url_for("hours.entry", entry_id=entry_id))
-    if form.validate_on_submit():
-        try:
-            hours.edit_entry(session, current_user, found, form.shift())
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            session.commit()
-            flash(_("Shift changed. The other side must confirm it again."), "success")
-            return redirect(url_for("hours.entry", entry_id=entry_id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("hours/edit.html", form=form, entry=found), status
+    page = _form_page("hours/edit.html", form, found)
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        hours.edit_entry(session, current_user, found, form.shift())
+        return Done(
+            url_for("hours.entry", entry_id=entry_id),
+            _("Shift changed. The other side must confirm it again."),
+        )
+
+    return once(session, form, perform, page)
 
 
 @bp.route("/entries/<int:entry_id>/dispute", methods=["GET", "POST"])
@@ -339,21 +347,18 @@ def dispute(entry_id: int):
     session = get_session()
     found = hours.get_entry_for(session, current_user, entry_id)
     form = DisputeForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            hours.dispute_entry(session, current_user, found, form.reason.data)
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            session.commit()
-            flash(_("The shift is disputed. Your consultant will look at it."), "success")
-            return redirect(url_for("hours.entry", entry_id=entry_id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("hours/dispute.html", form=form, entry=found), status
+    page = _form_page("hours/dispute.html", form, found)
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        hours.dispute_entry(session, current_user, found, form.reason.data)
+        return Done(
+            url_for("hours.entry", entry_id=entry_id),
+            _("The shift is disputed. Your consultant will look at it."),
+        )
+
+    return once(session, form, perform, page)
 
 
 @bp.get("/disputes")
@@ -371,23 +376,19 @@ def correct(entry_id: int):
     session = get_session()
     found = hours.get_entry_for(session, current_user, entry_id)
     form = CorrectForm(obj=found)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            hours.correct_entry(
-                session, current_user, found, form.shift(), form.correction_note.data
-            )
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            session.commit()
-            flash(_("Shift corrected. Both sides have been asked to confirm it."), "success")
-            return redirect(url_for("hours.disputes"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("hours/correct.html", form=form, entry=found), status
+    page = _form_page("hours/correct.html", form, found)
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        note = form.correction_note.data
+        hours.correct_entry(session, current_user, found, form.shift(), note)
+        return Done(
+            url_for("hours.disputes"),
+            _("Shift corrected. Both sides have been asked to confirm it."),
+        )
+
+    return once(session, form, perform, page)
 
 
 @bp.post("/entries/<int:entry_id>/resolve")
@@ -396,19 +397,22 @@ def resolve(entry_id: int):
     session = get_session()
     found = hours.get_entry_for(session, current_user, entry_id)
     form = ResolveForm()
-    if form.validate_on_submit():
-        try:
-            hours.resolve_dispute(session, current_user, found, form.resolution.data)
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            session.commit()
-            flash(_("Dispute resolved. Both sides have been told."), "success")
-            return redirect(url_for("hours.disputes"))
-    return render_template(
-        "hours/entry.html", form=ActionForm(), resolve_form=form, **_entry_context(found)
-    ), 400
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        return render_template(
+            "hours/entry.html", form=ActionForm(), resolve_form=form, **_entry_context(found)
+        ), 400
+
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        hours.resolve_dispute(session, current_user, found, form.resolution.data)
+        return Done(url_for("hours.disputes"), _("Dispute resolved. Both sides have been told."))
+
+    return once(session, form, perform, page)
 
 
 @bp.get("/mine")

@@ -22,7 +22,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from invoices import bookkeeping, credit, delivery, runs
 from portal.auth import role_required
 from portal.db import get_session
-from portal.errors import DomainError
 from portal.forms import Form, db_id
 from portal.jobs import queue
 from portal.models import (
@@ -36,6 +35,7 @@ from portal.models import (
     Role,
     RunStatus,
 )
+from portal.submissions import Done, OnceForm, flash_and_redirect, once
 
 bp = Blueprint("invoices", __name__)
 
@@ -72,13 +72,13 @@ class RunForm(Form):
         ]
 
 
-class IssueForm(Form):
+class IssueForm(OnceForm):
     period_end = DateField(validators=[DataRequired()])
     cadence = SelectField(validate_choice=False, default="")
     employer_ids = SelectMultipleField(_l("Employers"), coerce=db_id, validate_choice=False)
 
 
-class CreditForm(Form):
+class CreditForm(OnceForm):
     line_ids = SelectMultipleField(_l("Lines to credit"), coerce=db_id, validate_choice=False)
     release = BooleanField(_l("Release the credited hours so they can be billed again"))
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
@@ -140,7 +140,8 @@ def run_issue():
         return redirect(
             url_for("invoices.run_preview", period_end=form.period_end.data.isoformat())
         )
-    try:
+
+    def perform() -> Done:
         run = runs.start_run(
             session,
             current_user,
@@ -148,14 +149,18 @@ def run_issue():
             _cadence(form.cadence.data),
             form.employer_ids.data,
         )
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("invoices.run_preview"))
-    run_id = run.id
-    session.commit()
-    queue().enqueue(runs.run_job, run_id)
-    return redirect(url_for("invoices.run_detail", run_id=run_id))
+        run_id = run.id
+
+        def start() -> None:
+            queue().enqueue(runs.run_job, run_id)
+
+        return Done(
+            url_for("invoices.run_detail", run_id=run_id),
+            _("The invoice run has started."),
+            after_commit=start,
+        )
+
+    return once(session, form, perform, flash_and_redirect(url_for("invoices.run_preview")))
 
 
 @bp.get("/finance/runs")
@@ -182,8 +187,36 @@ def run_detail(run_id: int):
     invoices = session.scalars(
         select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.number)
     ).all()
-    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
-    return render_template("invoices/run_detail.html", run=run, invoices=invoices, running=running)
+    stalled = runs.is_stalled(run)
+    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and not stalled
+    return render_template(
+        "invoices/run_detail.html",
+        run=run,
+        invoices=invoices,
+        running=running,
+        stalled=stalled,
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/finance/runs/<int:run_id>/resume")
+@role_required(Role.FINANCE, Role.ADMIN)
+def run_resume(run_id: int):
+    """Hand a run that a dead worker left unfinished to a worker again (once, however often
+    the button is pressed)."""
+    session = get_session()
+    if session.get(InvoiceRun, run_id) is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if not runs.claim_resume(session, run_id, current_user):
+        session.rollback()
+        flash(_("This run has not stopped: it is still working or has finished."), "info")
+        return redirect(url_for("invoices.run_detail", run_id=run_id))
+    session.commit()
+    queue().enqueue(runs.run_job, run_id)
+    flash(_("The run continues where it stopped; nothing is issued twice."), "success")
+    return redirect(url_for("invoices.run_detail", run_id=run_id))
 
 
 # --- finance: invoices ------------------------------------------------------------------------
@@ -281,11 +314,13 @@ def finance_detail(invoice_id: int):
 def finance_credit(invoice_id: int):
     session = get_session()
     invoice = _finance_invoice(session, invoice_id)
+    back = url_for("invoices.finance_detail", invoice_id=invoice_id)
     form = CreditForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for the credit note."), "error")
-        return redirect(url_for("invoices.finance_detail", invoice_id=invoice_id))
-    try:
+        return redirect(back)
+
+    def perform() -> Done:
         note = credit.issue_credit_note(
             session,
             current_user,
@@ -294,15 +329,18 @@ def finance_credit(invoice_id: int):
             form.release.data,
             form.reason.data,
         )
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("invoices.finance_detail", invoice_id=invoice_id))
-    note_id, number = note.id, note.display_number
-    session.commit()
-    queue().enqueue(delivery.deliver, note_id, retries=3)
-    flash(_("Credit note %(number)s issued.", number=number), "success")
-    return redirect(url_for("invoices.finance_detail", invoice_id=note_id))
+        note_id = note.id
+
+        def deliver() -> None:
+            queue().enqueue(delivery.deliver, note_id, retries=3)
+
+        return Done(
+            url_for("invoices.finance_detail", invoice_id=note_id),
+            _("Credit note %(number)s issued.", number=note.display_number),
+            after_commit=deliver,
+        )
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 @bp.post("/finance/invoices/<int:invoice_id>/resend")

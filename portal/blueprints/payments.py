@@ -4,7 +4,6 @@ finance's bank import, manual payments, reminders and receivables."""
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import date
 
 import stripe
@@ -27,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
-    HiddenField,
     RadioField,
     SelectChoice,
     StringField,
@@ -55,6 +53,7 @@ from portal.models import (
 )
 from portal.security import csrf, limiter
 from portal.services import accounts
+from portal.submissions import Done, OnceForm, flash_and_redirect, once
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -248,7 +247,7 @@ def stripe_webhook():
 # --- finance: payments by hand, refunds, the payments overview ---------------------------------
 
 
-class ManualPaymentForm(Form):
+class ManualPaymentForm(OnceForm):
     invoice_number = StringField(
         _l("Invoice number"),
         validators=[DataRequired(), Length(max=30), InvoiceNumber()],
@@ -265,7 +264,6 @@ class ManualPaymentForm(Form):
     amount = MoneyField(_l("Amount (kr.)"), validators=[InputRequired()], min_ore=1)
     received_on = DateField(_l("Date"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
-    submission_key = HiddenField()
 
 
 @bp.route("/finance/payments/new", methods=["GET", "POST"])
@@ -274,56 +272,45 @@ def manual_payment():
     session = get_session()
     form = ManualPaymentForm()
     if request.method == "GET":
-        form.submission_key.data = secrets.token_urlsafe(16)
         form.received_on.data = date.today()
-        number = request.args.get("invoice", "")
-        if number:
-            form.invoice_number.data = number[:30]
-    if form.validate_on_submit():
+        form.invoice_number.data = request.args.get("invoice", "")[:30]
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        status = 400 if request.method == "POST" else 200
+        return render_template("payments/manual.html", form=form), status
+
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
         invoice = form.invoice
-        key = (form.submission_key.data or "")[:40] or secrets.token_urlsafe(16)
-        received_at = bank_import._received_at(form.received_on.data)
-        try:
-            if form.kind.data == "refund":
-                payment = payments.record_refund(
-                    session,
-                    invoice,
-                    form.amount.data,
-                    PaymentMethod.MANUAL,
-                    f"manual:{key}",
-                    received_at,
-                    current_user,
-                    form.note.data or "",
-                )
-            else:
-                payment = payments.record_payment(
-                    session,
-                    invoice,
-                    form.amount.data,
-                    PaymentMethod.MANUAL,
-                    f"manual:{key}",
-                    received_at,
-                    current_user,
-                    form.note.data or "",
-                )
-        except DomainError as problem:
-            session.rollback()
-            form.form_errors.append(problem.message)
-            return render_template("payments/manual.html", form=form), 400
-        session.commit()
-        if payment is None:
-            flash(_("This payment was already registered."), "info")
-        else:
-            flash(
-                _("Payment registered on invoice %(number)s.", number=invoice.display_number),
-                "success",
-            )
-        return redirect(url_for("payments.overview"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("payments/manual.html", form=form), status
+        # The form's one-time key is also the payment's external id: unique in the database.
+        record = payments.record_refund if form.kind.data == "refund" else payments.record_payment
+        record(
+            session,
+            invoice,
+            form.amount.data,
+            PaymentMethod.MANUAL,
+            f"manual:{form.idempotency_key.data}",
+            bank_import.received_at(form.received_on.data),
+            current_user,
+            form.note.data or "",
+        )
+        return Done(
+            url_for("payments.overview"),
+            _("Payment registered on invoice %(number)s.", number=invoice.display_number),
+        )
+
+    return once(session, form, perform, page)
 
 
 class ButtonForm(Form):
+    pass
+
+
+class SendForm(OnceForm):
     pass
 
 
@@ -359,7 +346,7 @@ def overview():
     )
 
 
-class InvoiceNumberForm(Form):
+class InvoiceNumberForm(OnceForm):
     """Which invoice a payment or a bank line belongs to, by its number."""
 
     invoice_number = StringField(
@@ -374,21 +361,18 @@ def assign_payment(payment_id: int):
     payment = session.get(Payment, payment_id)
     if payment is None:
         abort(404)
+    back = url_for("payments.overview")
     form = InvoiceNumberForm()
     if not form.validate_on_submit():
         flash(" ".join(form.invoice_number.errors) or _("Enter an invoice number."), "error")
-        return redirect(url_for("payments.overview"))
-    try:
+        return redirect(back)
+
+    def perform() -> Done:
         payments.assign(session, payment, form.invoice, current_user)
-    except DomainError as problem:
-        session.rollback()
-        flash(problem.message, "error")
-        return redirect(url_for("payments.overview"))
-    session.commit()
-    flash(
-        _("Payment recorded on invoice %(number)s.", number=form.invoice.display_number), "success"
-    )
-    return redirect(url_for("payments.overview"))
+        number = form.invoice.display_number
+        return Done(back, _("Payment recorded on invoice %(number)s.", number=number))
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 def _finance_invoice(session, invoice_id: int) -> Invoice:
@@ -441,7 +425,7 @@ def dispute(invoice_id: int):
 # --- finance: bank statement import ------------------------------------------------------------
 
 
-class BankImportForm(Form):
+class BankImportForm(OnceForm):
     statement = FileField(
         _l("Bank statement (CSV)"),
         validators=[FileRequired(_l("Choose the CSV file from your bank."))],
@@ -457,23 +441,34 @@ class BankImportForm(Form):
 def bank_import_page():
     session = get_session()
     form = BankImportForm()
-    if form.validate_on_submit():
+
+    def page(error: str | None = None):
+        if error:
+            form.statement.errors = [error]
+        return _bank_import_form(form), (400 if request.method == "POST" else 200)
+
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
         upload = form.statement.data
         content = upload.read(bank_import.MAX_BYTES + 1)
-        try:
-            batch, errors = bank_import.import_statement(
-                session, current_user, upload.filename or "", content
-            )
-        except DomainError as problem:
-            session.rollback()
-            form.statement.errors = [problem.message]
-            return _bank_import_form(form), 400
+        batch, errors = bank_import.import_statement(
+            session, current_user, upload.filename or "", content
+        )
         batch_id = batch.id
-        session.commit()
-        for error in errors[:20]:
-            flash(error, "error")
-        return redirect(url_for("payments.bank_import_result", import_id=batch_id))
-    return _bank_import_form(form), (400 if request.method == "POST" else 200)
+
+        def report_unreadable() -> None:
+            for error in errors[:20]:
+                flash(error, "error")
+
+        return Done(
+            url_for("payments.bank_import_result", import_id=batch_id),
+            _("The statement is imported."),
+            after_commit=report_unreadable,
+        )
+
+    return once(session, form, perform, page)
 
 
 def _bank_import_form(form):
@@ -522,21 +517,18 @@ def match_line(line_id: int):
     line = session.get(BankLine, line_id)
     if line is None:
         abort(404)
-    import_id = line.import_id
+    back = url_for("payments.bank_import_result", import_id=line.import_id)
     form = InvoiceNumberForm()
     if not form.validate_on_submit():
         flash(" ".join(form.invoice_number.errors) or _("Enter an invoice number."), "error")
-        return redirect(url_for("payments.bank_import_result", import_id=import_id))
-    try:
+        return redirect(back)
+
+    def perform() -> Done:
         bank_import.match_by_hand(session, line, form.invoice, current_user)
-    except DomainError as problem:
-        session.rollback()
-        flash(problem.message, "error")
-        return redirect(url_for("payments.bank_import_result", import_id=import_id))
-    number = form.invoice.display_number
-    session.commit()
-    flash(_("The line is recorded on invoice %(number)s.", number=number), "success")
-    return redirect(url_for("payments.bank_import_result", import_id=import_id))
+        number = form.invoice.display_number
+        return Done(back, _("The line is recorded on invoice %(number)s.", number=number))
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 # --- finance: reminders ------------------------------------------------------------------------
@@ -571,6 +563,7 @@ def reminders_page():
         disputed=disputed,
         sent=sent,
         button=ButtonForm(),
+        send_form=SendForm(),
         dispute_form=DisputeForm(),
     )
 
@@ -578,13 +571,23 @@ def reminders_page():
 @bp.post("/finance/reminders/send")
 @role_required(*FINANCE)
 def send_reminders():
-    if not ButtonForm().validate_on_submit():
+    session = get_session()
+    form = SendForm()
+    back = url_for("payments.reminders_page")
+    if not form.validate_on_submit():
         abort(400)
     by_id = current_user.id
-    get_session().close()
-    sent = reminders.send_due_reminders(database().sessionmaker, by_id=by_id)
-    flash(_("%(n)d reminders sent.", n=len(sent)), "success")
-    return redirect(url_for("payments.reminders_page"))
+
+    def perform() -> Done:
+        # The reminders go out after this commits, one invoice per transaction (each is
+        # sent at most once per level, whoever else is sending at the same time).
+        def send() -> str:
+            sent = reminders.send_due_reminders(database().sessionmaker, by_id=by_id)
+            return _("%(n)d reminders sent.", n=len(sent))
+
+        return Done(back, _("The reminders due today are sent."), after_commit=send)
+
+    return once(session, form, perform, flash_and_redirect(back))
 
 
 @bp.get("/finance/reminders/<int:reminder_id>.pdf")

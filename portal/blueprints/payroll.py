@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
@@ -14,9 +13,10 @@ from wtforms.validators import InputRequired
 from invoices import payroll
 from portal.auth import role_required
 from portal.db import get_session
-from portal.errors import DomainError, NotFound
+from portal.errors import NotFound
 from portal.models import PayrollExport, PayrollFormat, Role
 from portal.services.hours import business_today
+from portal.submissions import Done, OnceForm, once
 
 bp = Blueprint("payroll", __name__, url_prefix="/payroll")
 
@@ -26,7 +26,7 @@ FORMAT_LABELS = {
 }
 
 
-class ExportForm(FlaskForm):
+class ExportForm(OnceForm):
     start = DateField(_l("From"), validators=[InputRequired(message=_l("Choose a start date."))])
     end = DateField(_l("To"), validators=[InputRequired(message=_l("Choose an end date."))])
     format = SelectField(
@@ -53,38 +53,39 @@ def index():
     form = ExportForm()
     if not form.is_submitted():
         form.start.data, form.end.data = _previous_month()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            export = payroll.create_export(
-                session,
-                current_user,
-                form.start.data,
-                form.end.data,
-                reexport=form.reexport.data,
-                fmt=PayrollFormat(form.format.data),
-            )
-        except DomainError as error:
-            session.rollback()
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            message = _(
+
+    def page(error: str | None = None):
+        if error:
+            form.form_errors.append(error)
+        return render_template(
+            "payroll/index.html",
+            form=form,
+            exports=payroll.exports(session),
+            format_labels=FORMAT_LABELS,
+        ), (400 if form.is_submitted() else 200)
+
+    if not form.validate_on_submit():
+        return page()
+
+    def perform() -> Done:
+        export = payroll.create_export(
+            session,
+            current_user,
+            form.start.data,
+            form.end.data,
+            reexport=form.reexport.data,
+            fmt=PayrollFormat(form.format.data),
+        )
+        return Done(
+            url_for("payroll.index"),
+            _(
                 "Payroll export %(id)d created with %(n)d shift(s).",
                 id=export.id,
                 n=export.entry_count,
-            )
-            session.commit()
-            flash(message, "success")
-            return redirect(url_for("payroll.index"))
-    elif form.is_submitted():
-        status = 400
-    return render_template(
-        "payroll/index.html",
-        form=form,
-        exports=payroll.exports(session),
-        format_labels=FORMAT_LABELS,
-    ), status
+            ),
+        )
+
+    return once(session, form, perform, page)
 
 
 @bp.get("/<int:export_id>/download")

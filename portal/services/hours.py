@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from invoices.amounts import line_amount_ore
 from portal import mail
+from portal.db import lock
 from portal.errors import Conflict, Invalid, NotAllowed, NotFound
 from portal.models import (
     EntryChangeKind,
@@ -119,7 +121,13 @@ def allowed_actions(entry: TimeEntry, user: User) -> frozenset[Action]:
     return RULES.get((party, state_of(entry)), frozenset())
 
 
-def _authorize(entry: TimeEntry, user: User, action: Action) -> Party:
+def _authorize(session: Session, entry: TimeEntry, user: User, action: Action) -> Party:
+    """Lock the entry and check that the user may do this to it in its current state.
+
+    The lock (PostgreSQL; SQLite's POST transactions hold the write lock) makes a second
+    request, or the invoice run, wait and then see this one's result: a shift is approved,
+    disputed or invoiced once, never by two requests that both read its old state."""
+    lock(session, entry)
     party = party_of(user, entry.placement)
     if party is None:
         if user.is_staff:
@@ -276,6 +284,24 @@ def validate_shift(
     return duration - shift.break_minutes
 
 
+OVERLAP_CONSTRAINT = "ck_time_entries_no_overlap"
+
+
+def _flush_shift(session: Session) -> None:
+    """Write the shift. On PostgreSQL an exclusion constraint refuses a shift that overlaps
+    one another request stored after validate_shift looked (the worker and the employer
+    recording at the same moment): that is the same mistake, so it gets the same message."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        if OVERLAP_CONSTRAINT not in str(error.orig):
+            raise
+        raise Invalid(
+            _("This shift overlaps another shift of the same worker that was just recorded.")
+        ) from error
+
+
 def _snapshot(entry: TimeEntry) -> dict:
     return {
         "work_date": entry.work_date.isoformat(),
@@ -332,11 +358,13 @@ def record_shift(
         shift.work_date, shift.start_time, shift.end_time, shift.break_minutes, shift.note.strip()
     )
     minutes = validate_shift(session, placement, shift, now=now)
-    entry = TimeEntry(placement=placement, entered_by_id=by.id, minutes=minutes)
+    entry = TimeEntry(
+        placement=placement, worker_id=placement.worker_id, entered_by_id=by.id, minutes=minutes
+    )
     _apply(entry, shift, minutes)
     _sign(entry, party, by, now)
     session.add(entry)
-    session.flush()
+    _flush_shift(session)
     audit.record(session, by, "time_entry.recorded", entry, **_snapshot(entry))
     return entry
 
@@ -345,7 +373,7 @@ def edit_entry(
     session: Session, by: User, entry: TimeEntry, shift: Shift, *, now: datetime | None = None
 ) -> None:
     """Change a shift: the editor's side is signed, the other side must confirm again."""
-    party = _authorize(entry, by, Action.EDIT)
+    party = _authorize(session, entry, by, Action.EDIT)
     now = now or utcnow()
     shift = Shift(
         shift.work_date, shift.start_time, shift.end_time, shift.break_minutes, shift.note.strip()
@@ -356,6 +384,7 @@ def edit_entry(
     after = _snapshot(entry)
     if before == after:
         raise Invalid(_("Nothing was changed."))
+    _flush_shift(session)
     _sign(entry, party, by, now)
     _unsign(entry, Party.EMPLOYER if party == Party.WORKER else Party.WORKER)
     session.add(
@@ -372,21 +401,21 @@ def edit_entry(
 
 def confirm_entry(session: Session, by: User, entry: TimeEntry, *, now=None) -> None:
     """The worker signs an entry the employer (or a consultant) recorded."""
-    _authorize(entry, by, Action.CONFIRM)
+    _authorize(session, entry, by, Action.CONFIRM)
     _sign(entry, Party.WORKER, by, now or utcnow())
     audit.record(session, by, "time_entry.confirmed", entry)
 
 
 def approve_entry(session: Session, by: User, entry: TimeEntry, *, now=None) -> None:
     """The employer signs an entry the worker (or a consultant) recorded."""
-    _authorize(entry, by, Action.APPROVE)
+    _authorize(session, entry, by, Action.APPROVE)
     _sign(entry, Party.EMPLOYER, by, now or utcnow())
     audit.record(session, by, "time_entry.approved", entry)
 
 
 def dispute_entry(session: Session, by: User, entry: TimeEntry, reason: str, *, now=None) -> None:
     """Refuse to sign, with a reason; the placement's consultant takes it from here."""
-    _authorize(entry, by, Action.DISPUTE)
+    _authorize(session, entry, by, Action.DISPUTE)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Tell the consultant what is wrong with the shift."))
@@ -432,7 +461,7 @@ def correct_entry(
     session: Session, by: User, entry: TimeEntry, shift: Shift, note: str, *, now=None
 ) -> None:
     """The consultant changes a disputed entry; both sides must confirm it again."""
-    _authorize(entry, by, Action.CORRECT)
+    _authorize(session, entry, by, Action.CORRECT)
     now = now or utcnow()
     note = (note or "").strip()
     if not note:
@@ -444,6 +473,7 @@ def correct_entry(
     before = _snapshot(entry)
     _apply(entry, shift, minutes)
     after = _snapshot(entry)
+    _flush_shift(session)
     _unsign(entry, Party.WORKER)
     _unsign(entry, Party.EMPLOYER)
     _clear_dispute(entry)
@@ -464,7 +494,7 @@ def correct_entry(
 
 def resolve_dispute(session: Session, by: User, entry: TimeEntry, note: str, *, now=None) -> None:
     """The consultant closes a dispute and leaves the entry as it is, with a note."""
-    _authorize(entry, by, Action.RESOLVE)
+    _authorize(session, entry, by, Action.RESOLVE)
     note = (note or "").strip()
     if not note:
         raise Invalid(_("Write a note to both sides about the decision."))
@@ -549,7 +579,7 @@ def _link(endpoint: str, **values) -> str:
 
 def _sign_week(session: Session, by: User, monday: date, action: Action) -> int:
     signed = 0
-    for entry in scoped_entries(session, by, monday, monday + timedelta(days=6)):
+    for entry in scoped_entries(session, by, monday, monday + timedelta(days=6), lock=True):
         if action in allowed_actions(entry, by):
             (confirm_entry if action == Action.CONFIRM else approve_entry)(session, by, entry)
             signed += 1
@@ -723,7 +753,10 @@ def get_entry_for(session: Session, user: User, entry_id: int) -> TimeEntry:
     return entry
 
 
-def scoped_entries(session: Session, user: User, start: date, end: date) -> list[TimeEntry]:
+def scoped_entries(
+    session: Session, user: User, start: date, end: date, *, lock: bool = False
+) -> list[TimeEntry]:
+    """The user's entries in the period; with `lock`, locked and read afresh for a change."""
     stmt = (
         select(TimeEntry)
         .join(Placement)
@@ -733,6 +766,8 @@ def scoped_entries(session: Session, user: User, start: date, end: date) -> list
     scope = _placement_scope(session, user)
     if scope is not None:
         stmt = stmt.where(scope)
+    if lock:
+        stmt = stmt.with_for_update(of=TimeEntry).execution_options(populate_existing=True)
     return list(session.scalars(stmt))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from portal import mail
+from portal.db import lock
 from portal.errors import Conflict, Invalid, NotFound
 from portal.models import (
     Employer,
@@ -183,6 +184,8 @@ def submit_public_order(
     invited = False
     if known is None:
         invited = _invite_contact(session, None, order)
+    if not invited:
+        _confirm_to_contact(session, order)
     audit.record(
         session,
         None,
@@ -195,6 +198,29 @@ def submit_public_order(
         invited=invited,
     )
     return order, invited
+
+
+def _confirm_to_contact(session: Session, order: JobOrder) -> None:
+    """E-mail the contact that the order arrived, when no invitation does so.
+
+    Every public order sends the contact exactly one e-mail (an invitation or this), after
+    the response: the receipt page and its timing are the same whether or not the address
+    already has a login, so the form cannot be used to find out which addresses do."""
+    if not order.contact_email:
+        return
+    body = _(
+        'Hello %(name)s,\n\nThank you for your order "%(title)s" (no. %(number)d). A consultant '
+        "calls you within %(days)d working days to talk about the task.\n\nIf you already "
+        "have a login to Småjobportalen, you can follow the order there once the consultant "
+        "has linked it to your company:\n%(link)s\n",
+        name=order.contact_name or order.contact_email,
+        title=order.title,
+        number=order.id,
+        days=CALLBACK_WORKING_DAYS,
+        link=accounts.absolute_url("auth.login"),
+    )
+    subject = _("We have received your order: %(title)s", title=order.title)
+    mail.queue(session, mail.Message(order.contact_email, subject, body))
 
 
 def _invite_contact(session: Session, by: User | None, order: JobOrder) -> bool:
@@ -213,6 +239,7 @@ def _invite_contact(session: Session, by: User | None, order: JobOrder) -> bool:
         full_name=order.contact_name,
         employer=order.employer,
         phone=order.contact_phone,
+        order_contact=True,
     )
     return True
 
@@ -299,6 +326,8 @@ def inbox(session: Session, consultant: User) -> tuple[list[JobOrder], list[JobO
 
 def take(session: Session, by: User, order: JobOrder) -> None:
     """The consultant becomes the order's fixed contact person."""
+    # Two consultants taking the order at once: the second waits here, then sees it taken.
+    lock(session, order)
     if order.status != OrderStatus.NEW:
         if order.consultant_id == by.id:
             return

@@ -9,8 +9,10 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.db import lock
 from portal.errors import Conflict, Invalid, NotFound
 from portal.i18n import format_locale, money
 from portal.models import (
@@ -117,6 +119,10 @@ def propose(
     start_date: date,
 ) -> Placement:
     """Propose a worker to the employer with rates from the price list (adjusted in limits)."""
+    # One proposal at a time per order: the head count and the "already proposed" checks
+    # below must see every proposal that raced this one (the database also refuses the
+    # same worker twice: uq_placements_open_worker).
+    lock(session, order)
     if order.status == OrderStatus.NEW:
         raise Conflict(_("Take the order before proposing workers."))
     if order.status not in (OrderStatus.TAKEN, OrderStatus.PROPOSED):
@@ -166,8 +172,13 @@ def propose(
         end_date=order.end_date,
         status=PlacementStatus.PROPOSED,
     )
-    session.add(placement)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(placement)
+    except IntegrityError as error:  # uq_placements_open_worker: proposed meanwhile
+        raise Conflict(
+            _("%(name)s is already proposed for this order.", name=worker.display_name)
+        ) from error
     audit.record(
         session,
         by,
@@ -204,14 +215,16 @@ def propose(
     return placement
 
 
-def _must_be_open(placement: Placement) -> None:
+def _must_be_open(session: Session, placement: Placement) -> None:
+    """Lock the proposal and check it is still unanswered (an answer is given once)."""
+    lock(session, placement)
     if placement.status != PlacementStatus.PROPOSED:
         raise Conflict(_("This proposal has already been answered."))
 
 
 def employer_accept(session: Session, by: User, placement: Placement) -> None:
     """The employer says yes; the worker is asked next."""
-    _must_be_open(placement)
+    _must_be_open(session, placement)
     if placement.employer_accepted_at is not None:
         raise Conflict(_("You have already accepted this proposal."))
     placement.employer_accepted_at, placement.employer_accepted_by_id = utcnow(), by.id
@@ -242,7 +255,7 @@ def employer_accept(session: Session, by: User, placement: Placement) -> None:
 
 def worker_accept(session: Session, by: User, placement: Placement) -> None:
     """The worker says yes after the employer did: the placement becomes active."""
-    _must_be_open(placement)
+    _must_be_open(session, placement)
     if placement.employer_accepted_at is None:
         raise Conflict(_("The employer has not answered yet."))
     placement.worker_accepted_at = utcnow()
@@ -284,7 +297,7 @@ def decline(session: Session, by: User, placement: Placement, reason: str) -> No
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Please give a reason."))
-    _must_be_open(placement)
+    _must_be_open(session, placement)
     if by.role == Role.WORKER and placement.employer_accepted_at is None:
         raise Conflict(_("The employer has not answered yet."))
     placement.status = PlacementStatus.DECLINED

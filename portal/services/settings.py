@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.errors import Invalid, NotFound
@@ -43,9 +44,12 @@ def get(session: Session) -> OrganisationSettings:
     """The one settings row, created with the defaults on first use."""
     row = session.get(OrganisationSettings, 1)
     if row is None:
-        row = OrganisationSettings(id=1)
-        session.add(row)
-        session.flush()
+        try:  # two first requests at once: one inserts the row, the other then reads it
+            with session.begin_nested():
+                row = OrganisationSettings(id=1)
+                session.add(row)
+        except IntegrityError:
+            row = session.get(OrganisationSettings, 1, populate_existing=True)
     return row
 
 

@@ -1,0 +1,173 @@
+"""Every write may arrive twice: one-time form keys and what each post did.
+
+A form that creates money or hours carries a one-time key (`OnceForm`, rendered by
+`hidden_tag()`). Its route runs the service through `once()`, which claims the key in the
+same transaction as the service's effects. A double click, a retry or a second tab sending the
+same form finds the claim and is shown the first result; nothing happens twice. Two posts that
+race meet at the claim's primary key: on PostgreSQL the second waits for the first to commit
+and then finds its row; on SQLite every POST takes the write lock before it reads
+(`portal.db`), so the second simply reads the first's row.
+
+The key is scoped to the URL it is sent to, so one page may share a key among several small
+forms (one per shift, say); the same key sent again with other values is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import flash, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from wtforms import HiddenField, ValidationError
+
+from portal.errors import DomainError
+from portal.forms import Form
+from portal.models import Submission
+
+KEY_FIELD = "idempotency_key"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_NOT_FINGERPRINTED = {"csrf_token", KEY_FIELD}
+EXPIRED = _l("The form was incomplete or has expired. Please check it and send it again.")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OnceForm(Form):
+    """A form whose post takes effect once: it carries a one-time key."""
+
+    idempotency_key = HiddenField(default=new_key)
+
+    def validate_idempotency_key(self, field) -> None:
+        if not KEY_PATTERN.fullmatch(field.data or ""):
+            field.data = new_key()  # the re-rendered form can be sent again
+            message = str(EXPIRED)
+            self.form_errors.append(message)  # a hidden field shows no error of its own
+            raise ValidationError(message)
+
+
+@dataclass
+class Done:
+    """What a post did: where its result is shown and what the user is told.
+
+    `after_commit` runs once the work is committed (queue a job, say); when it returns text,
+    that is what the user is told instead."""
+
+    url: str
+    message: str
+    category: str = "success"
+    after_commit: Callable[[], str | None] | None = None
+
+
+def once(
+    session: Session,
+    form: OnceForm,
+    perform: Callable[[], Done],
+    on_error: Callable[[str], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """Run `perform` once for the form's key: commit, tell the user and redirect to the result.
+
+    A repeat of the key is redirected to the first result. A domain error rolls everything
+    back (the claim too, so the corrected form can be sent again) and goes to `on_error`."""
+    key = scoped_key(form.idempotency_key.data)
+    fingerprint = _fingerprint()
+    user_id = current_user.id if current_user.is_authenticated else None
+    first = _find(session, key)
+    if first is not None:
+        return _repeat(first, user_id, fingerprint, on_error)
+    claim = Submission(
+        key=key,
+        user_id=user_id,
+        endpoint=(request.endpoint or "")[:100],
+        fingerprint=fingerprint,
+        result_url="",
+        message="",
+    )
+    try:
+        with session.begin_nested():
+            session.add(claim)
+    except IntegrityError:
+        # The same form committed while this post waited for it.
+        session.rollback()
+        first = _find(session, key)
+        if first is None:
+            raise
+        return _repeat(first, user_id, fingerprint, on_error)
+    try:
+        done = perform()
+    except DomainError as error:
+        session.rollback()
+        return on_error(error.message)
+    claim.result_url, claim.message = done.url[:500], done.message
+    session.commit()
+    message = done.message
+    if done.after_commit is not None:
+        message = done.after_commit() or message
+    flash(message, done.category)
+    return redirect(done.url)
+
+
+def flash_and_redirect(url: str) -> Callable[[str], ResponseReturnValue]:
+    """An `on_error` for button posts: show the message on the page the button was on."""
+
+    def respond(message: str) -> ResponseReturnValue:
+        flash(message, "error")
+        return redirect(url)
+
+    return respond
+
+
+def scoped_key(form_key: str) -> str:
+    return hashlib.sha256(f"{form_key}|{request.path}".encode()).hexdigest()
+
+
+def _find(session: Session, key: str) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.key == key))
+
+
+def _repeat(
+    first: Submission,
+    user_id: int | None,
+    fingerprint: str,
+    on_error: Callable[[str], ResponseReturnValue],
+) -> ResponseReturnValue:
+    if first.user_id != user_id or first.fingerprint != fingerprint:
+        return on_error(
+            _(
+                "This form has already been sent with other values. Open the page again to "
+                "start over."
+            )
+        )
+    flash(
+        _("The form was sent more than once; it took effect once. %(first)s", first=first.message),
+        "info",
+    )
+    return redirect(first.result_url)
+
+
+def _fingerprint() -> str:
+    """What the post carried besides its tokens, uploaded files included."""
+    digest = hashlib.sha256()
+    for name in sorted(request.form):
+        if name in _NOT_FINGERPRINTED:
+            continue
+        for value in request.form.getlist(name):
+            digest.update(f"{name}={value}\x00".encode())
+    for name in sorted(request.files):
+        for upload in request.files.getlist(name):
+            digest.update(f"{name}:{upload.filename}\x00".encode())
+            position = upload.stream.tell()
+            digest.update(upload.stream.read())
+            upload.stream.seek(position)
+    return digest.hexdigest()
