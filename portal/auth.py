@@ -11,6 +11,7 @@ from flask_login import LoginManager, current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.db import get_session
+from portal.forms import MAX_ID
 from portal.models import Role, User
 
 login_manager = LoginManager()
@@ -35,11 +36,20 @@ def verify_password(user: User | None, password: str) -> bool:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> User | None:
+    """The user of a log-in session that has not been ended (see User.get_id)."""
+    user_id, _dot, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()) or not 0 < int(user_id) <= MAX_ID:
         return None
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every log-in session the user has, on every device (the caller commits)."""
+    user.session_version += 1
 
 
 def role_required(*roles: Role) -> Callable:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue as queue_module
 import smtplib
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from portal.jobs import job
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +117,17 @@ def queue(session: Session, message: Message) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    for sender, message in session.info.pop("outgoing_mail", []):
+    outgoing = session.info.pop("outgoing_mail", [])
+    if outgoing and has_request_context():
+        # Not in the request: no page waits for the mail server, and no page's timing tells
+        # whether an e-mail went out (whether an address has an account).
+        current_app.extensions["postbox"].post(outgoing)
+    else:
+        _send_all(outgoing)
+
+
+def _send_all(outgoing: list[tuple[Mailer, Message]]) -> None:
+    for sender, message in outgoing:
         try:
             sender.send(message)
         except (OSError, smtplib.SMTPException):
@@ -120,13 +135,56 @@ def _after_commit(session: Session) -> None:
             log.exception("could not send e-mail to %s", message.to)
 
 
+class Postbox:
+    """E-mail that web requests committed, sent beside them: by an RQ worker when the job
+    queue runs on Redis (retried there), otherwise by one background thread per process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._queue: queue_module.Queue = queue_module.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def post(self, outgoing: list[tuple[Mailer, Message]]) -> None:
+        jobs = self.app.extensions["jobs"]
+        if jobs.mode == "rq":
+            jobs.enqueue(send_messages, [message for _sender, message in outgoing], retries=3)
+            return
+        with self._lock:  # started on first use: after gunicorn has forked its workers
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="postbox", daemon=True)
+                self._thread.start()
+        self._queue.put(outgoing)
+
+    def _run(self) -> None:
+        while True:
+            outgoing = self._queue.get()
+            try:
+                _send_all(outgoing)
+            finally:
+                self._queue.task_done()
+
+    def wait(self) -> None:
+        """Return once everything posted so far has been sent (tests; process exit)."""
+        self._queue.join()
+
+
 def _after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole unit of work was rolled back
         session.info.pop("outgoing_mail", None)
 
 
+@job
+def send_messages(messages: list[Message]) -> None:
+    """The background job: send messages a request committed (raises for RQ to retry)."""
+    for message in messages:
+        mailer().send(message)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["mailer"] = Mailer.from_config(app.config)
+    app.extensions["postbox"] = postbox = Postbox(app)
+    atexit.register(postbox.wait)  # a process that ends still sends what it committed
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if error.response is not None:  # a page made for this refusal (a locked account)
+            return error.response
         message = ""
         if error.code == 429:
             message = _("Too many attempts. Please wait a few minutes and try again.")

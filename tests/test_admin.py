@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from portal.errors import NotAllowed
 from portal.models import AuditEvent, OrganisationSettings, Role, User, WorkArea
+from portal.services import accounts
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import csrf_token, post_form
 
 VALID_SETTINGS = {
     "legal_name": "Småjob Fyn",
@@ -154,20 +156,30 @@ def test_admin_deactivates_and_reactivates_a_user(client, db, as_role):
     assert admin.active
 
 
-def test_consultant_may_invite_employer_users_only(client, db, as_role, mailbox):
+def test_only_admins_create_employer_logins(client, db, as_role, mailbox):
+    """A consultant who could invite an employer login to an address of their choosing could
+    read that employer's invoices (README "Security notes")."""
     as_role(Role.CONSULTANT)
     employer = factories.EmployerFactory()
     db.commit()
-    page = client.get("/admin/users/invite")
-    assert 'value="admin"' not in page.text and 'value="finance"' not in page.text
-    response = post_form(
-        client,
+    assert client.get("/admin/users/invite").status_code == 403
+    token = csrf_token(client, "/")
+    response = client.post(
         "/admin/users/invite",
-        {"full_name": "Ny Chef", "email": "chef@example.dk", "role": "admin"},
+        data={
+            "csrf_token": token,
+            "full_name": "Lis",
+            "email": "lis@example.dk",
+            "role": "employer",
+            "employer_id": str(employer.id),
+        },
     )
-    assert response.status_code == 200 and "Ikke et gyldigt valg" in response.text
-    assert db.scalar(select(User).where(User.email == "chef@example.dk")) is None
+    assert response.status_code == 403
+    assert db.scalar(select(User).where(User.email == "lis@example.dk")) is None
+    assert mailbox.to("lis@example.dk") == []
 
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    as_role(Role.ADMIN)
     response = post_form(
         client,
         "/admin/users/invite",
@@ -188,6 +200,21 @@ def test_consultant_may_invite_employer_users_only(client, db, as_role, mailbox)
     user = db.scalar(select(User).where(User.email == "lis@example.dk"))
     assert user.employer_id == employer.id
     assert len(mailbox.to("lis@example.dk")) == 1
+
+
+def test_a_consultant_cannot_invite_an_employer_login_through_the_service(db, ctx):
+    consultant = factories.UserFactory(role=Role.CONSULTANT)
+    employer = factories.EmployerFactory()
+    with pytest.raises(NotAllowed):
+        accounts.invite(
+            db,
+            consultant,
+            email="mine@example.dk",
+            role=Role.EMPLOYER,
+            full_name="Mig",
+            employer=employer,
+        )
+    assert db.scalar(select(User).where(User.email == "mine@example.dk")) is None
 
 
 def test_inviting_an_existing_e_mail_is_refused(client, db, as_role, mailbox):

@@ -80,6 +80,9 @@ def test_post_without_csrf_token_is_refused(client, db):
         "javascript:alert(1)",
         "http:/evil.example",
         " //evil.example",
+        "/x\n",  # a line break would split the Location header (was a 500)
+        "/x\r\nSet-Cookie: a=b",
+        "/x\t",
     ],
 )
 def test_next_parameter_never_leaves_the_site(client, db, target):
@@ -243,3 +246,88 @@ def test_links_in_e_mails_ignore_the_host_header(client, db, mailbox):
     assert response.status_code == 302
     [message] = mailbox.to("host@example.dk")
     assert "evil.example" not in body(message) and "http://localhost/auth/reset/" in body(message)
+
+
+# --- sessions end when they should (issue 10) --------------------------------------------------
+
+
+def _replay(client, cookie: str):
+    """A second browser holding a copy of the session cookie (a stolen or saved one)."""
+    client.set_cookie("session", cookie)
+    return client.get("/hours/week")
+
+
+def test_logging_out_ends_a_copied_session_cookie(app, client, db):
+    user = factories.user_for(Role.WORKER, email="copy@example.dk")
+    db.commit()
+    login(client, user)
+    saved = client.get_cookie("session").value
+    thief = app.test_client()
+    assert _replay(thief, saved).status_code == 200
+    post_form(client, "/auth/logout", {}, page="/")
+    response = _replay(thief, saved)
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_a_password_reset_ends_every_earlier_session(app, client, db, mailbox):
+    user = factories.user_for(Role.WORKER, email="reset-me@example.dk")
+    db.commit()
+    login(client, user)
+    saved = client.get_cookie("session").value
+    owner = app.test_client()
+    post_form(owner, "/auth/forgot", {"email": user.email})
+    path = link_in(mailbox.to(user.email)[0])
+    new = "a-brand-new-password"
+    response = post_form(owner, path, {"password": new, "confirm": new})
+    assert response.status_code == 302
+    assert owner.get("/hours/week").status_code == 200  # the reset logs the owner in
+    assert _replay(app.test_client(), saved).status_code == 302
+
+
+def test_deactivation_ends_every_session(app, client, db, as_role):
+    user = factories.user_for(Role.WORKER, email="leaving@example.dk")
+    db.commit()
+    worker = app.test_client()
+    login(worker, user)
+    saved = worker.get_cookie("session").value
+    admin = as_role(Role.ADMIN)
+    assert admin.active
+    post_form(client, f"/admin/users/{user.id}/active", {}, page="/admin/users")
+    db.refresh(user)
+    assert not user.active
+    user.active = True  # even reactivated, the old session stays ended
+    db.commit()
+    assert _replay(app.test_client(), saved).status_code == 302
+
+
+def test_a_locked_account_tells_its_owner_and_lets_them_in_by_a_reset_link(client, db, mailbox):
+    user = factories.UserFactory(email="guessed@example.dk", role=Role.FINANCE)
+    db.commit()
+    for _ in range(5):
+        post_form(client, "/auth/login", {"email": user.email, "password": "guess"})
+    for _ in range(3):  # the guesser keeps trying: the owner is told once
+        locked = post_form(client, "/auth/login", {"email": user.email, "password": "guess"})
+        assert locked.status_code == 429
+    for _ in range(6):
+        unknown = post_form(client, "/auth/login", {"email": "nobody@example.dk", "password": "x"})
+    # The page reads the same for a known and an unknown address.
+    strip = re.compile(r'name="csrf_token"[^>]*>')
+    assert strip.sub("", locked.text) == strip.sub("", unknown.text)
+    assert "e-mailet" in locked.text or "e-mail" in locked.text
+
+    [notice] = mailbox.to(user.email)
+    assert mailbox.to("nobody@example.dk") == []
+    assert "15 minutter" in body(notice)
+    path = link_in(notice)
+    assert path.startswith("/auth/reset/")
+    # The owner gets in now, although the log-in form is still locked.
+    new = "owner-is-back-in"
+    response = post_form(client, path, {"password": new, "confirm": new})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200 and "Økonomi" in client.get("/").text
+
+
+@pytest.mark.parametrize("target", ["/x\n", "/x\r\nSet-Cookie: a=b", "/\x7f"])
+def test_the_language_switch_refuses_a_next_with_control_characters(client, db, target):
+    response = post_form(client, "/language/en", {"next": target}, page="/")
+    assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -161,7 +162,9 @@ def test_known_cvr_waits_for_the_consultant_then_attaches(client, db, mailbox):
     assert order.employer_id != known.id
     assert order.employer.duplicate_of_id == known.id
     assert order.employer.name == "Kendt Lager"
-    assert mailbox.to("kim@nyvirksomhed.dk") == []  # no login to a known company's data
+    # No login to a known company's data: the contact gets the receipt, not an invitation.
+    [receipt] = mailbox.to("kim@nyvirksomhed.dk")
+    assert "/auth/set-password/" not in body(receipt)
     login(client, known_user)
     assert "Tomme kasser" not in client.get("/orders").text
     assert client.get(f"/orders/{order.id}").status_code == 404
@@ -211,7 +214,8 @@ def test_known_cvr_kept_separate_invites_the_contact(client, db, mailbox):
     employer = db.get(m.JobOrder, order.id).employer
     assert employer.id != known.id and employer.duplicate_of_id is None
     assert [u.email for u in employer.users] == ["kim@nyvirksomhed.dk"]
-    assert len(mailbox.to("kim@nyvirksomhed.dk")) == 1
+    invitations = [m for m in mailbox.to("kim@nyvirksomhed.dk") if "/auth/set-password/" in body(m)]
+    assert len(invitations) == 1
     # Nothing left to confirm.
     again = post(client, f"/consultant/orders/{order.id}/company", {"decision": "attach"})
     assert again.status_code == 302 and db.get(m.JobOrder, order.id).employer_id == employer.id
@@ -463,3 +467,24 @@ def test_demo_has_orders_in_every_state_and_answerable_proposals(client, db):
     assert post(client, f"/placements/{for_worker[0].id}/accept").status_code == 302
     db.expire_all()
     assert db.get(m.Placement, for_worker[0].id).status == m.PlacementStatus.ACTIVE
+
+
+def test_the_receipt_reads_the_same_whether_or_not_the_address_has_a_login(client, db, mailbox):
+    """The public form must not tell anyone which addresses have an account."""
+    area = factories.WorkAreaFactory()
+    factories.user_for(m.Role.EMPLOYER, email="has-login@example.dk")
+    db.commit()
+    pages = {}
+    for email, cvr in (("has-login@example.dk", KNOWN_CVR), ("new@example.dk", NEW_CVR)):
+        key, response = submit_public(client, area, email=email, cvr=cvr, company_name="Firma")
+        assert response.status_code == 302
+        order = db.scalar(select(m.JobOrder).where(m.JobOrder.submission_key == key))
+        text = client.get(response.headers["Location"]).text
+        pages[email] = (
+            re.sub(r'name="csrf_token"[^>]*>', "", text)
+            .replace(email, "EMAIL")
+            .replace(key, "KEY")
+            .replace(f"nr. {order.id}", "nr. N")
+        )
+        assert len(mailbox.to(email)) == 1  # an invitation or a receipt, never nothing
+    assert pages["has-login@example.dk"] == pages["new@example.dk"]

@@ -16,7 +16,6 @@ HOME_HEADINGS = {
 }
 NAV_LINKS = {
     Role.ADMIN: ["/admin/settings", "/admin/users"],
-    Role.CONSULTANT: ["/admin/users/invite"],
 }
 
 
@@ -47,6 +46,8 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db, path):
     assert response.headers["Location"].startswith("/auth/login?next=")
 
 
-def test_invite_page_is_for_admins_and_consultants(client, as_role):
-    as_role(Role.FINANCE)
+@pytest.mark.parametrize("role", [Role.FINANCE, Role.CONSULTANT, Role.EMPLOYER])
+def test_invite_page_is_for_admins_only(client, as_role, role):
+    as_role(role)
     assert client.get("/admin/users/invite").status_code == 403
+    assert 'href="/admin/users/invite"' not in client.get("/").text

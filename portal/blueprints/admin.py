@@ -212,15 +212,11 @@ def users():
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
-@role_required(Role.ADMIN, Role.CONSULTANT)
+@role_required(Role.ADMIN)
 def invite():
     session = get_session()
     form = InviteForm()
-    allowed = (
-        [Role.EMPLOYER]
-        if current_user.role == Role.CONSULTANT
-        else [Role.EMPLOYER, Role.CONSULTANT, Role.FINANCE, Role.ADMIN]
-    )
+    allowed = [Role.EMPLOYER, Role.CONSULTANT, Role.FINANCE, Role.ADMIN]
     form.role.choices = [(r.value, ROLE_LABELS[r]) for r in allowed]
     employers = session.scalars(select(Employer).order_by(Employer.name)).all()
     form.employer_id.choices = [(0, "—")] + [(e.id, f"{e.name} ({e.cvr})") for e in employers]
@@ -242,9 +238,7 @@ def invite():
         else:
             session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
-            if current_user.role == Role.ADMIN:
-                return redirect(url_for("admin.users"))
-            return redirect(url_for("main.index"))
+            return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form)
 
 

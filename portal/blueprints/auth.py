@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.auth import end_sessions
 from portal.db import get_session
 from portal.errors import Invalid
 from portal.forms import Form
 from portal.security import is_safe_redirect, limiter
 from portal.services import accounts, audit
+from portal.views import error_page
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -48,6 +59,24 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
+def _account_locked(_limit):
+    """The account's limit is reached: tell its owner (once per lock) and offer a way in that
+    a guesser cannot use, a reset link to the owner's address. The page reads the same for
+    every address, known or not."""
+    session = get_session()
+    accounts.notify_lockout(session, request.form.get("email", ""))
+    session.commit()
+    page = error_page(
+        429,
+        _(
+            "This account is locked for a while after too many failed log-ins. If the address "
+            "has an account, we have e-mailed its owner a link to log in now by choosing a "
+            "new password."
+        ),
+    )
+    return make_response(page)  # Flask-Limiter takes only a Response object
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed
@@ -57,6 +86,7 @@ def _failed(response) -> bool:
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_failed,
+    on_breach=_account_locked,
 )
 def login():
     if current_user.is_authenticated:
@@ -79,6 +109,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Every session of this user ends, so a copied cookie is worth nothing afterwards.
+        session = get_session()
+        end_sessions(current_user)
+        audit.record(session, current_user, "user.logout", current_user)
+        session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -306,10 +306,7 @@ def received(key: str):
     order = orders.find_by_submission_key(get_session(), key)
     if order is None:
         abort(404)
-    invited = any(u.email == order.contact_email for u in order.employer.users)
-    return render_template(
-        "orders/received.html", order=order, invited=invited, **_receipt_context()
-    )
+    return render_template("orders/received.html", order=order, **_receipt_context())
 
 
 @bp.get("/orders")

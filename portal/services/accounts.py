@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import mail
-from portal.auth import hash_password, verify_password
-from portal.errors import Conflict, Invalid, NotFound
+from portal.auth import end_sessions, hash_password, verify_password
+from portal.errors import Conflict, Invalid, NotAllowed, NotFound
 from portal.models import Employer, Role, User, UserToken, utcnow
 from portal.services import audit
 
@@ -77,10 +77,21 @@ def invite(
     full_name: str,
     employer: Employer | None = None,
     phone: str = "",
+    order_contact: bool = False,
 ) -> User:
-    """Create the user and e-mail a one-time link to choose a password."""
-    if by is not None and by.role == Role.CONSULTANT and role not in (Role.EMPLOYER, Role.WORKER):
-        raise Invalid(_("Consultants can invite employer and worker users only."))
+    """Create the user and e-mail a one-time link to choose a password.
+
+    Who may create which login (README "Security notes"): an admin any; a consultant a worker,
+    or an employer's contact person exactly as the company gave it on its own order
+    (`order_contact`). A consultant never chooses the address of an employer login: that
+    would let them give themselves access to the employer's invoices."""
+    if by is not None and by.role == Role.CONSULTANT:
+        if not (role == Role.WORKER or (role == Role.EMPLOYER and order_contact)):
+            raise NotAllowed(
+                _("Only an admin can create employer logins; consultants invite workers.")
+            )
+    elif by is not None and by.role != Role.ADMIN:
+        raise NotAllowed(_("Only an admin can invite users."))
     user = create_user(
         session, email=email, role=role, full_name=full_name, employer=employer, phone=phone
     )
@@ -127,6 +138,41 @@ def request_reset(session: Session, email: str) -> None:
         )
         mail.queue(session, mail.Message(user.email, _("Reset your password"), body))
     audit.record(session, None, "user.reset_requested", user)
+
+
+LOCKOUT_NOTICE_INTERVAL = timedelta(minutes=15)
+
+
+def notify_lockout(session: Session, email: str, *, now=None) -> None:
+    """Tell an account's owner that its log-in is locked by failed attempts, with a reset link
+    that lets them in now; at most once per lock period. Unknown addresses get nothing."""
+    user = find_by_email(session, email)
+    if user is None or not user.active:
+        return
+    now = now or utcnow()
+    if user.lockout_notified_at is not None and now - user.lockout_notified_at < (
+        LOCKOUT_NOTICE_INTERVAL
+    ):
+        return
+    user.lockout_notified_at = now
+    hours = current_app.config["RESET_MAX_AGE_HOURS"]
+    token = issue_token(session, user, RESET, timedelta(hours=hours))
+    link = absolute_url("auth.reset_password", token=token)
+    with force_locale(user.locale):
+        body = _(
+            "Hello %(name)s,\n\nSomeone has tried to log in to %(email)s with a wrong password "
+            "several times, so log-in is locked for the next 15 minutes. If it was not you, "
+            "somebody may be guessing your password: choose a new one.\n\nTo log in now, "
+            "choose a new password here (the link works once and for %(hours)d hour):\n\n"
+            "%(link)s\n",
+            name=user.full_name or user.email,
+            email=user.email,
+            hours=hours,
+            link=link,
+        )
+        subject = _("Your account was locked after failed log-ins")
+        mail.queue(session, mail.Message(user.email, subject, body))
+    audit.record(session, None, "user.lockout_notified", user)
 
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:
@@ -176,6 +222,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     if password.strip().lower() == user.email:
         raise Invalid(_("The password must not be your e-mail address."))
     user.password_hash = hash_password(password)
+    end_sessions(user)  # whoever knew the old password is logged out everywhere
 
 
 def set_active(session: Session, by: User, user: User, active: bool) -> None:
@@ -189,6 +236,8 @@ def set_active(session: Session, by: User, user: User, active: bool) -> None:
         if admins <= 1:
             raise Conflict(_("The last active admin cannot be deactivated."))
     user.active = active
+    if not active:
+        end_sessions(user)
     audit.record(session, by, "user.activated" if active else "user.deactivated", user)
 
 

@@ -7,6 +7,7 @@ invoice PDF and pays it by card (localstripe), finance sees it paid and exports 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -95,14 +96,22 @@ class Journey:
             page.context.close()
 
 
-def mail_to(mailbox, address: str, containing: str) -> str:
-    """The path of the first link to this site in the newest e-mail holding `containing`."""
-    for message in reversed(mailbox.to(address)):
-        text = body(message)
-        for path in re.findall(r"http://127\.0\.0\.1:\d+(/\S*)", text):
-            if containing in path:
-                return path
-    raise AssertionError(f"no e-mail to {address} with a link containing {containing!r}")
+def mail_to(mailbox, address: str, containing: str, timeout: float = 10) -> str:
+    """The path of the first link to this site in the newest e-mail holding `containing`.
+    E-mail leaves after the page has been answered, so it may take a moment to arrive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in reversed(mailbox.to(address)):
+            text = body(message)
+            for path in re.findall(r"http://127\.0\.0\.1:\d+(/\S*)", text):
+                if containing in path:
+                    return path
+        if time.monotonic() > deadline:
+            subjects = [m["Subject"] for m in mailbox.messages]
+            raise AssertionError(
+                f"no e-mail to {address} with a link containing {containing!r}; got {subjects}"
+            )
+        time.sleep(0.1)
 
 
 def pay_by_card_and_see_it_paid(journey: Journey, employer, finance, invoice_path, cast, text):
