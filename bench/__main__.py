@@ -1,12 +1,18 @@
-"""python -m bench: run every registered benchmark and print one table (median of 20 runs)."""
+"""python -m bench [NAME ...]: run every registered benchmark (or those whose function name
+contains one of the NAMEs) and print one table (median of 20 runs unless a row says so)."""
 
-import bench.invoice_run  # noqa: F401 (registers its benchmark)
+import sys
+
+import bench.bank_import  # noqa: F401 (registers its benchmark)
+import bench.invoice_run  # noqa: F401
 import bench.pages  # noqa: F401
 from bench import BENCHMARKS, RUNS, print_table
 
 
 def main() -> None:
-    rows = [row for function in BENCHMARKS for row in function()]
+    wanted = sys.argv[1:]
+    chosen = [f for f in BENCHMARKS if not wanted or any(w in f.__name__ for w in wanted)]
+    rows = [row for function in chosen for row in function()]
     print(f"Milliseconds: medians of {RUNS} runs after a warm-up, unless a row says otherwise.\n")
     print_table(rows)
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from invoices import numbering, payments
+from portal.db import lock
 from portal.errors import Conflict, Invalid, NotFound
 from portal.forms import parse_kroner
 from portal.models import (
@@ -35,6 +36,7 @@ from portal.models import (
     BankLineStatus,
     Invoice,
     InvoiceKind,
+    Payment,
     PaymentMethod,
     User,
 )
@@ -42,6 +44,8 @@ from portal.services import audit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000
+MAX_AMOUNT_ORE = payments.MAX_PAYMENT_ORE  # 100 million kr.: larger is a misread column
+MAX_INVOICE_NUMBER = 2**31 - 1  # what an integer column holds
 
 DATE_HEADERS = {
     "dato",
@@ -143,6 +147,13 @@ def parse_statement(content: bytes) -> tuple[list[StatementLine], list[str]]:
     if len(content) > MAX_BYTES:
         raise Invalid(_("The file is larger than 5 MB."))
     text = decode(content)
+    if "\x00" in text:
+        raise Invalid(
+            _(
+                "The file contains a NUL character, so it is not a bank's CSV export. Export the "
+                "statement again and upload that file."
+            )
+        )
     rows_text = text.splitlines()
     while rows_text and not rows_text[0].strip():
         rows_text.pop(0)
@@ -182,6 +193,9 @@ def parse_statement(content: bytes) -> tuple[list[StatementLine], list[str]]:
         except (ValueError, IndexError):
             errors.append(_("Line %(n)d: the amount cannot be read.", n=number))
             continue
+        if abs(amount) > MAX_AMOUNT_ORE:
+            errors.append(_("Line %(n)d: the amount is larger than any payment can be.", n=number))
+            continue
         line_text = " ".join(row[i].strip() for i in text_cols if i < len(row) and row[i].strip())
         key = (booking_date, amount, _fold(line_text))
         lines.append(StatementLine(number, booking_date, amount, line_text[:1000], seen[key]))
@@ -189,31 +203,71 @@ def parse_statement(content: bytes) -> tuple[list[StatementLine], list[str]]:
     return lines, errors
 
 
-def find_invoice_for(
-    session: Session, line: StatementLine
-) -> tuple[Invoice | None, Invoice | None]:
-    """(the invoice the line pays, an invoice its text names but whose amount differs)."""
-    for candidate in PAYMENT_ID.findall(line.text):
-        if numbering.is_valid_payment_id(candidate):
-            invoice = session.scalar(select(Invoice).where(Invoice.payment_id == candidate))
-            if invoice is not None and invoice.kind == InvoiceKind.INVOICE:
+class InvoiceIndex:
+    """The invoices a statement's lines name (by FI payment id or by number), looked up with
+    a few queries for the whole file: a 20,000-line statement never queries line by line."""
+
+    CHUNK = 1000  # values per IN (...): well within every database's limit
+
+    def __init__(self, session: Session, lines: list[StatementLine]) -> None:
+        payment_ids = {
+            candidate
+            for line in lines
+            for candidate in PAYMENT_ID.findall(line.text)
+            if numbering.is_valid_payment_id(candidate)
+        }
+        numbers = {
+            (series.upper(), int(year), int(number))
+            for line in lines
+            for series, year, number in INVOICE_NUMBER.findall(line.text)
+            if int(number) <= MAX_INVOICE_NUMBER
+        }
+        invoice = Invoice.kind == InvoiceKind.INVOICE
+        self.by_payment_id: dict[str, Invoice] = {}
+        for chunk in _chunks(sorted(payment_ids), self.CHUNK):
+            for row in session.scalars(
+                select(Invoice).where(invoice, Invoice.payment_id.in_(chunk))
+            ):
+                self.by_payment_id[row.payment_id] = row
+        self.by_number: dict[tuple[str, int, int], Invoice] = {}
+        key = tuple_(Invoice.series, Invoice.year, Invoice.number)
+        for chunk in _chunks(sorted(numbers), self.CHUNK):
+            for row in session.scalars(select(Invoice).where(invoice, key.in_(chunk))):
+                self.by_number[(row.series, row.year, row.number)] = row
+
+    def match(self, line: StatementLine) -> tuple[Invoice | None, Invoice | None]:
+        """(the invoice the line pays, an invoice its text names but whose amount differs)."""
+        for candidate in PAYMENT_ID.findall(line.text):
+            if candidate in self.by_payment_id:
+                return self.by_payment_id[candidate], None
+        suggestion = None
+        for series, year, number in INVOICE_NUMBER.findall(line.text):
+            invoice = self.by_number.get((series.upper(), int(year), int(number)))
+            if invoice is None:
+                continue
+            # The open amount as it is now: an earlier line of this file may have paid it.
+            if payments.payable(invoice) and invoice.open_ore == line.amount_ore:
                 return invoice, None
-    suggestion = None
-    for series, year, number in INVOICE_NUMBER.findall(line.text):
-        invoice = session.scalar(
-            select(Invoice).where(
-                Invoice.series == series.upper(),
-                Invoice.year == int(year),
-                Invoice.number == int(number),
-                Invoice.kind == InvoiceKind.INVOICE,
+            suggestion = suggestion or invoice
+        return None, suggestion
+
+
+def _chunks(values: list, size: int):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def recorded_payments(session: Session, fingerprints: list[str]) -> dict[str, tuple[int, int]]:
+    """Fingerprint -> (payment id, invoice id) for the lines recorded by earlier imports."""
+    found = {}
+    for chunk in _chunks(sorted(set(fingerprints)), InvoiceIndex.CHUNK):
+        rows = session.execute(
+            select(Payment.external_id, Payment.id, Payment.invoice_id).where(
+                Payment.external_id.in_(chunk)
             )
         )
-        if invoice is None:
-            continue
-        if payments.payable(invoice) and invoice.open_ore == line.amount_ore:
-            return invoice, None
-        suggestion = suggestion or invoice
-    return None, suggestion
+        found.update({external_id: (pid, iid) for external_id, pid, iid in rows})
+    return found
 
 
 def import_statement(
@@ -224,37 +278,42 @@ def import_statement(
     if not lines:
         raise Invalid(errors[0] if errors else _("The file has no statement lines."))
     batch = BankImport(
-        filename=(filename or "")[:200],
+        filename=_printable(filename)[:200],
         sha256=hashlib.sha256(content).hexdigest(),
         line_count=len(lines),
         created_by_id=by.id if by is not None and by.is_authenticated else None,
     )
     session.add(batch)
     session.flush()
-    made: list[BankLine] = []
+    recorded = recorded_payments(session, [line.fingerprint for line in lines])
+    index = InvoiceIndex(session, lines)
+    rows = []
     for line in lines:
-        row = BankLine(
-            import_id=batch.id,
-            line_number=line.line_number,
-            booking_date=line.booking_date,
-            amount_ore=line.amount_ore,
-            text=line.text,
-            fingerprint=line.fingerprint,
-            status=BankLineStatus.UNMATCHED,
-        )
-        session.add(row)
-        made.append(row)
-        existing = payments.find_by_external_id(session, line.fingerprint)
-        if existing is not None:
-            row.status, row.payment_id = BankLineStatus.DUPLICATE, existing.id
-            row.invoice_id = existing.invoice_id
+        row = {
+            "import_id": batch.id,
+            "line_number": line.line_number,
+            "booking_date": line.booking_date,
+            "amount_ore": line.amount_ore,
+            "text": line.text,
+            "fingerprint": line.fingerprint,
+            "status": BankLineStatus.UNMATCHED,
+            "invoice_id": None,
+            "suggested_invoice_id": None,
+            "payment_id": None,
+        }
+        rows.append(row)
+        if line.fingerprint in recorded:
+            payment_id, invoice_id = recorded[line.fingerprint]
+            row.update(
+                status=BankLineStatus.DUPLICATE, payment_id=payment_id, invoice_id=invoice_id
+            )
             continue
         if line.amount_ore < 0:
-            row.status = BankLineStatus.OUTGOING
+            row["status"] = BankLineStatus.OUTGOING
             continue
-        invoice, suggestion = find_invoice_for(session, line)
+        invoice, suggestion = index.match(line)
         if invoice is None:
-            row.suggested_invoice_id = suggestion.id if suggestion is not None else None
+            row["suggested_invoice_id"] = suggestion.id if suggestion is not None else None
             continue
         payment = payments.record_payment(
             session,
@@ -262,20 +321,28 @@ def import_statement(
             line.amount_ore,
             PaymentMethod.BANK,
             line.fingerprint,
-            received_at=_received_at(line.booking_date),
+            received_at=received_at(line.booking_date),
             by=by,
             note=line.text[:500],
         )
-        row.status, row.invoice_id = BankLineStatus.MATCHED, invoice.id
-        row.payment_id = payment.id if payment is not None else None
-    session.flush()
-    counts = Counter(row.status.value for row in made)
+        row.update(
+            status=BankLineStatus.MATCHED,
+            invoice_id=invoice.id,
+            payment_id=payment.id if payment is not None else None,
+        )
+    session.execute(insert(BankLine), rows)
+    counts = Counter(row["status"].value for row in rows)
     audit.record(session, by, "bank_import.imported", batch, filename=batch.filename, **counts)
     return batch, errors
 
 
+def _printable(text: str) -> str:
+    return "".join(c for c in (text or "") if c.isprintable())
+
+
 def match_by_hand(session: Session, line: BankLine, invoice: Invoice, by: User):
     """Record an unmatched line on the invoice finance chose."""
+    lock(session, line)  # two people matching it: one wins
     if line.status != BankLineStatus.UNMATCHED:
         raise Conflict(_("This line has already been dealt with."))
     if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
@@ -286,7 +353,7 @@ def match_by_hand(session: Session, line: BankLine, invoice: Invoice, by: User):
         line.amount_ore,
         PaymentMethod.BANK,
         line.fingerprint,
-        received_at=_received_at(line.booking_date),
+        received_at=received_at(line.booking_date),
         by=by,
         note=line.text[:500],
     )
@@ -300,7 +367,7 @@ def match_by_hand(session: Session, line: BankLine, invoice: Invoice, by: User):
     return payment
 
 
-def _received_at(day: date) -> datetime:
+def received_at(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invoices.amounts import plain_kroner
+from invoices.spreadsheet import Sheet
 from portal.models import Invoice, InvoiceKind
 
 COLUMNS = [
@@ -31,11 +30,6 @@ COLUMNS = [
 kroner = plain_kroner
 
 
-def text_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas in text a user typed (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def issued_in(session: Session, date_from: date, date_to: date) -> list[Invoice]:
     return list(
         session.scalars(
@@ -53,20 +47,19 @@ def issued_in(session: Session, date_from: date, date_to: date) -> list[Invoice]
 def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
     """Semicolon-separated rows; credit notes count negative, so the totals are the net sales."""
     invoices = issued_in(session, date_from, date_to)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    sheet = Sheet()
+    sheet.row(COLUMNS)
     sums = [0, 0, 0]
     for invoice in invoices:
         sign = -1 if invoice.kind == InvoiceKind.CREDIT_NOTE else 1
         figures = [sign * invoice.subtotal_ore, sign * invoice.vat_ore, sign * invoice.total_ore]
         sums = [a + b for a, b in zip(sums, figures, strict=True)]
-        writer.writerow(
+        sheet.row(
             [
                 invoice.display_number,
                 "kreditnota" if sign < 0 else "faktura",
                 invoice.issue_date.strftime("%d-%m-%Y"),
-                text_cell(invoice.buyer.get("name", "")),
+                invoice.buyer.get("name", ""),
                 invoice.buyer.get("cvr", ""),
                 invoice.buyer.get("ean", ""),
                 *(kroner(v) for v in figures),
@@ -75,7 +68,5 @@ def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
                 invoice.credited_invoice.display_number if invoice.credited_invoice else "",
             ]
         )
-    writer.writerow(
-        ["I alt", "", "", f"{len(invoices)} bilag", "", "", *map(kroner, sums), "", "", ""]
-    )
-    return out.getvalue()
+    sheet.row(["I alt", "", "", f"{len(invoices)} bilag", "", "", *map(kroner, sums), "", "", ""])
+    return sheet.text()

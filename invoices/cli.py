@@ -15,6 +15,22 @@ from portal.jobs import queue
 from portal.models import BillingCadence, InvoiceRun
 
 
+def _resume_stalled() -> int:
+    """Hand every stalled run to a worker again; returns how many were resumed."""
+    session = get_session()
+    resumed = 0
+    for run in runs.stalled_runs(session):
+        run_id, done, total = run.id, run.done, run.total
+        if not runs.claim_resume(session, run_id, None):
+            continue
+        session.commit()
+        click.echo(f"Run {run_id} had stopped at {done}/{total} employers; resuming it.")
+        queue().enqueue(runs.run_job, run_id)
+        resumed += 1
+    session.rollback()
+    return resumed
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("invoice-run")
     @click.option("--until", "until", required=True, help="Period end, YYYY-MM-DD.")
@@ -41,6 +57,14 @@ def init_app(app: Flask) -> None:
         )
         if not issue:
             return
+        if _resume_stalled():
+            # A resumed run may have billed what this one would: look again before starting.
+            session = get_session()
+            if not runs.billable_employer_ids(
+                session, period_end, chosen, list(employer_ids) or None
+            ):
+                click.echo("Nothing more to bill up to that date.")
+                return
         try:
             run = runs.start_run(session, None, period_end, chosen, list(employer_ids) or None)
         except DomainError as error:
@@ -59,6 +83,11 @@ def init_app(app: Flask) -> None:
     @app.cli.group("invoices")
     def invoices_group() -> None:
         """Invoice maintenance."""
+
+    @invoices_group.command("resume-stalled")
+    def resume_stalled() -> None:
+        """Resume invoice runs left unfinished by a worker that died (cron-able)."""
+        click.echo(f"{_resume_stalled()} run(s) resumed.")
 
     @invoices_group.command("retry-deliveries")
     def retry_deliveries() -> None:

@@ -7,8 +7,6 @@ a re-export of the period is asked for. See README.md, "Payroll export", for the
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from invoices.amounts import plain_kroner, round_half_up_div
+from invoices.spreadsheet import Sheet, cell
 from portal.errors import Invalid
 from portal.models import (
     PayrollExport,
@@ -112,11 +111,10 @@ def build_rows(session: Session, entries: list[TimeEntry]) -> list[PayrollRow]:
 
 def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
     """The documented CSV: ';'-separated, decimal commas, a totals row last, UTF-8 with BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    sheet = Sheet()
+    sheet.row(CSV_HEADER)
     for row in rows:
-        writer.writerow(
+        sheet.row(
             (
                 row.payroll_number,
                 row.worker_name,
@@ -131,7 +129,7 @@ def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
             )
         )
     total_minutes = sum(r.minutes for r in rows)
-    writer.writerow(
+    sheet.row(
         (
             "",
             TOTAL_LABEL,
@@ -146,7 +144,7 @@ def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
         )
     )
     # The BOM makes Excel read æ, ø and å right; csv readers take it with encoding utf-8-sig.
-    return "\ufeff" + out.getvalue()
+    return sheet.text(bom=True)
 
 
 def render_danlon(rows: list[PayrollRow], cvr: str, wage_type: str) -> str:
@@ -154,9 +152,8 @@ def render_danlon(rows: list[PayrollRow], cvr: str, wage_type: str) -> str:
     lines = []
     for row in rows:
         units = round_half_up_div(row.minutes * 100, 60)  # hours × 100
-        lines.append(
-            f"{cvr};{row.payroll_number};{wage_type};{units};{row.pay_rate_ore};{row.amount_ore}"
-        )
+        fields = (cvr, row.payroll_number, wage_type, units, row.pay_rate_ore, row.amount_ore)
+        lines.append(";".join(str(cell(value)) for value in fields))
     return "".join(line + "\r\n" for line in lines)
 
 

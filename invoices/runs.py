@@ -9,10 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from invoices import amounts, documents, numbering
@@ -367,6 +367,7 @@ def process_run(
             raise NotFound()
         if run.status == RunStatus.QUEUED:
             run.status, run.started_at = RunStatus.RUNNING, utcnow()
+        run.heartbeat_at = utcnow()
         period_end = run.period_end
         todo = employer_ids or billable_employer_ids(
             session, run.period_end, run.cadence, run.employer_ids
@@ -408,7 +409,8 @@ def _step(session: Session, run_id: int, error: str | None = None) -> None:
         .values(
             done=case(
                 (InvoiceRun.done < InvoiceRun.total, InvoiceRun.done + 1), else_=InvoiceRun.done
-            )
+            ),
+            heartbeat_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
     )
@@ -423,6 +425,54 @@ def _finish_if_done(session: Session, run_id: int) -> None:
     if run.done >= run.total and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         run.status = RunStatus.FAILED if run.errors else RunStatus.DONE
         run.finished_at = utcnow()
+
+
+# A run's worker touches its heartbeat at every employer (well under a minute each); a run
+# still queued or running with no heartbeat for this long was left by a worker that died.
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def is_stalled(run: InvoiceRun, now: datetime | None = None) -> bool:
+    """Whether the run is unfinished and nothing has worked on it for STALLED_AFTER."""
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return False
+    last = run.heartbeat_at or run.created_at
+    return last is not None and last < (now or utcnow()) - STALLED_AFTER
+
+
+def stalled_runs(session: Session, now: datetime | None = None) -> list[InvoiceRun]:
+    cutoff = (now or utcnow()) - STALLED_AFTER
+    return list(
+        session.scalars(
+            select(InvoiceRun)
+            .where(
+                InvoiceRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+                func.coalesce(InvoiceRun.heartbeat_at, InvoiceRun.created_at) < cutoff,
+            )
+            .order_by(InvoiceRun.id)
+        )
+    )
+
+
+def claim_resume(session: Session, run_id: int, by: User | None, now: datetime | None = None):
+    """Take over a stalled run for a new worker; False when it is not stalled (any more).
+
+    One conditional update decides: when two people (or cron and a person) resume the same run
+    at once, exactly one of them gets it."""
+    now = now or utcnow()
+    claimed = session.execute(
+        update(InvoiceRun)
+        .where(
+            InvoiceRun.id == run_id,
+            InvoiceRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+            func.coalesce(InvoiceRun.heartbeat_at, InvoiceRun.created_at) < now - STALLED_AFTER,
+        )
+        .values(heartbeat_at=now, resumed_count=InvoiceRun.resumed_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        audit.record(session, by, "invoice_run.resumed", session.get(InvoiceRun, run_id))
+    return bool(claimed)
 
 
 def runs_in_progress(session: Session) -> list[InvoiceRun]:

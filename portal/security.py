@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, g, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
+
+from portal.errors import Invalid
+from portal.forms import MAX_ID
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -19,18 +24,29 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: a positive id an integer column can hold. A larger number
+    matches no route (404) instead of reaching the database driver, which refuses it."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def is_safe_redirect(target: str | None) -> bool:
-    """Only paths on this site: no scheme, no host, no protocol-relative '//' tricks."""
-    if not target:
+    """Only paths on this site: no scheme, no host, no protocol-relative '//' tricks, and no
+    control characters anywhere (a CR or LF would break the Location header)."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
-    target = target.strip()
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and not any(ord(c) < 32 for c in target)
+    return not parts.scheme and not parts.netloc
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId  # before any blueprint adds its rules
     csrf.init_app(app)
     storage = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
@@ -44,9 +60,15 @@ def init_app(app: Flask) -> None:
     def _refuse_nul_characters() -> None:
         # No text here may hold a NUL, and PostgreSQL refuses one in a string (a 500 rather
         # than a form error): answer 400 before any view sees it.
-        for values in (request.args, request.form):
-            if any("\x00" in value for _name, value in values.items(multi=True)):
-                abort(400)
+        texts = [v for values in (request.args, request.form) for _k, v in values.items(True)]
+        texts += [upload.filename or "" for _k, upload in request.files.items(multi=True)]
+        if any("\x00" in text for text in texts):
+            raise Invalid(
+                _(
+                    "The request contained a NUL character, which no field can hold. Remove it "
+                    "and try again."
+                )
+            )
 
     @app.teardown_request
     def _forget_csrf_token(_exc: BaseException | None) -> None:

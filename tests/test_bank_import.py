@@ -191,3 +191,64 @@ def test_a_bad_upload_shows_a_message_and_changes_nothing(client, db, as_role):
 def test_only_finance_imports_statements(client, db, as_role):
     as_role(Role.EMPLOYER)
     assert client.get("/finance/bank-import").status_code == 403
+
+
+def upload(client, content: bytes, filename: str = "kontoudtog.csv"):
+    return post_form(
+        client,
+        "/finance/bank-import",
+        {"statement": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (statement(("01-12-2026", "Ind\x00betaling", "100,00")), "kontoudtog.csv"),
+        (statement(("01-12-2026", "Indbetaling", "100,00")), "konto\x00udtog.csv"),
+    ],
+    ids=["nul-in-a-line", "nul-in-the-file-name"],
+)
+def test_a_nul_byte_in_a_statement_is_refused_with_a_message(
+    client, db, as_role, content, filename
+):
+    as_role(Role.FINANCE)
+    response = upload(client, content, filename)
+    assert response.status_code == 400
+    assert "NUL" in response.text
+    assert db.scalar(select(func.count()).select_from(BankLine)) == 0
+
+
+@pytest.mark.parametrize("amount", ["100000000000000000000,00", "92233720368547758,08"])
+def test_amounts_beyond_any_column_are_reported_not_stored(client, db, as_role, amount):
+    as_role(Role.FINANCE)
+    content = statement(("01-12-2026", "Kæmpe", amount), ("01-12-2026", "Normal", "10,00"))
+    response = upload(client, content)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert "Linje 2" in page.text  # the unreadable line is named
+    assert db.scalar(select(func.count()).select_from(BankLine)) == 1  # the other is kept
+
+
+def test_the_documented_maximum_of_lines_is_imported_in_one_request(client, db, as_role):
+    """20,000 lines (README) in one post: no line queries the database on its own, so the
+    import fits well within a web worker's timeout (make bench times it)."""
+    invoices = [factories.issued_invoice(total_ore=10000) for _ in range(50)]
+    db.commit()
+    as_role(Role.FINANCE)
+    rows = [
+        (
+            "01-12-2026",
+            f"Betaling {invoices[n % 50].payment_id}" if n < 50 else f"Ukendt {n}",
+            "100,00",
+        )
+        for n in range(bank_import.MAX_LINES)
+    ]
+    response = upload(client, statement(*rows))
+    assert response.status_code == 302
+    assert db.scalar(select(func.count()).select_from(BankLine)) == bank_import.MAX_LINES
+    assert db.scalar(select(func.count()).select_from(Payment)) == 50
+    assert (
+        db.scalar(select(func.count()).select_from(Invoice).where(Invoice.paid_ore == 10000)) == 50
+    )

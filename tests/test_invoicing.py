@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +21,8 @@ from portal.models import (
     Role,
     RunStatus,
     TimeEntry,
+    invoice_line_entries,
+    utcnow,
 )
 from tests import factories
 from tests.conftest import post_form
@@ -366,3 +368,58 @@ def test_cli_preview_and_issue(app, db):
     assert "1/1 employers, status done" in result.output
     result = invoke("invoice-run", "--until", "nope")
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
+
+
+def killed_run(db, employers: int = 3) -> InvoiceRun:
+    """A run whose worker died after the first employer: RUNNING 1/3, silent for 10 minutes."""
+    organisation(db)
+    for n in range(employers):
+        employer_with_hours(db, weeks=1, name=f"Kunde {n}")
+    run = runs.start_run(db, None, PERIOD_END)
+    db.commit()
+    first = runs.billable_employer_ids(db, PERIOD_END)[0]
+    with database().sessionmaker.begin() as session:
+        runs.issue_for_employer(session, session.get(InvoiceRun, run.id), first)
+    db.expire_all()
+    run = db.get(InvoiceRun, run.id)
+    run.status, run.done = RunStatus.RUNNING, 1
+    run.heartbeat_at = utcnow() - runs.STALLED_AFTER - timedelta(minutes=5)
+    db.commit()
+    return run
+
+
+def test_a_run_left_by_a_dead_worker_says_so_and_resumes_once(client, db, as_role):
+    run = killed_run(db)
+    as_role(Role.FINANCE)
+    page = client.get(f"/finance/runs/{run.id}")
+    assert 'http-equiv="refresh"' not in page.text  # no endless "running 1/3"
+    assert "Kørslen er stoppet" in page.text and "Genoptag kørslen" in page.text
+
+    first = post_form(client, f"/finance/runs/{run.id}/resume", {}, page=f"/finance/runs/{run.id}")
+    second = post_form(client, f"/finance/runs/{run.id}/resume", {}, page=f"/finance/runs/{run.id}")
+    assert first.status_code == second.status_code == 302
+    db.expire_all()
+    run = db.get(InvoiceRun, run.id)
+    assert (run.status, run.done, run.resumed_count) == (RunStatus.DONE, 3, 1)
+    assert sorted(db.scalars(select(Invoice.number))) == [1, 2, 3]  # whole and gapless
+    per_entry = db.execute(
+        select(invoice_line_entries.c.time_entry_id, func.count()).group_by(
+            invoice_line_entries.c.time_entry_id
+        )
+    ).all()
+    assert {n for _, n in per_entry} == {1}
+    assert "Kørslen er stoppet" not in client.get(f"/finance/runs/{run.id}").text
+
+
+def test_the_next_cli_run_resumes_a_stalled_run_instead_of_starting_beside_it(app, db):
+    run = killed_run(db)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["invoice-run", "--until", "2026-11-30", "--issue"])
+    assert result.exit_code == 0, result.output
+    assert f"Run {run.id} had stopped at 1/3 employers; resuming it." in result.output
+    assert "Nothing more to bill" in result.output
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(InvoiceRun)) == 1
+    assert db.get(InvoiceRun, run.id).status == RunStatus.DONE
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 3

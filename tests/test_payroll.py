@@ -194,3 +194,22 @@ def test_cli_exports_to_a_file_and_refuses_a_repeat(app, db, november, tmp_path)
 def test_admin_may_export_too(client, db, as_role):
     as_role(Role.ADMIN)
     assert client.get("/payroll/").status_code == 200
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(db, ctx):
+    """Names typed by people reach finance's spreadsheet as text, never as formulas."""
+    employer = factories.EmployerFactory(name='=HYPERLINK("http://example.com","Klik")')
+    order = factories.JobOrderFactory(employer=employer)
+    plus = factories.WorkerFactory(first_name="+SUM(1+1)", last_name="Jensen")
+    at = factories.WorkerFactory(first_name="@SUM(1+1)", last_name="Hansen")
+    for worker in (plus, at):
+        placement = factories.PlacementFactory(job_order=order, worker=worker)
+        approved(placement, date(2026, 11, 3), 60)
+    db.flush()
+    export = payroll.create_export(db, None, NOV_1, NOV_30)
+    rows = read_csv(export.content)
+    names = {row[1] for row in rows[1:-1]}
+    assert names == {"'+SUM(1+1) Jensen", "'@SUM(1+1) Hansen"}
+    assert {row[5] for row in rows[1:-1]} == {"'" + employer.name}
+    # Figures stay figures (the totals row's amount included).
+    assert rows[-1][-1] and not rows[-1][-1].startswith("'")
