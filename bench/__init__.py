@@ -118,6 +118,37 @@ def timesheet_pdf() -> list[Row]:
     ]
 
 
+def on_both_databases(run_on: Callable[[str, str], list[Row]], prefix: str) -> list[Row]:
+    """`run_on(url, kind)` on a fresh SQLite file, then on a PostgreSQL database made for it
+    (at BENCH_POSTGRES_URL) and dropped afterwards; a missing server is said in the table."""
+    import os
+    import tempfile
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    rows = run_on(f"sqlite:///{tempfile.mkdtemp(prefix=f'bench-{prefix}-')}/bench.db", "SQLite")
+    admin_url = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    name = f"bench_{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 (the table says why PostgreSQL is missing)
+        return [*rows, Row(f"PostgreSQL {prefix}", 0.0, f"skipped: {error.__class__.__name__}")]
+    try:
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        rows += run_on(url, "PostgreSQL")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return rows
+
+
 def print_table(rows: list[Row]) -> None:
     width = max(len(row.name) for row in rows)
     print(f"{'benchmark':<{width}}  {'ms':>10}  note")

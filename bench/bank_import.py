@@ -4,17 +4,11 @@ the two figures that matter: parsing the same file alone (the floor) and gunicor
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from bench import Row, benchmark
+from bench import Row, benchmark, on_both_databases
 from bench.invoice_run import make_app, migrate
 
 INVOICES = 500
@@ -80,22 +74,4 @@ def run_on(database_url: str, kind: str) -> list[Row]:
 
 @benchmark
 def bank_import_at_the_maximum() -> list[Row]:
-    rows = run_on(f"sqlite:///{tempfile.mkdtemp(prefix='bench-bank-')}/bank.db", "SQLite")
-    admin_url = os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    name = f"bench_bank_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 (the table says why PostgreSQL is missing)
-        return [*rows, Row("PostgreSQL bank import", 0.0, f"skipped: {error.__class__.__name__}")]
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        rows += run_on(url, "PostgreSQL")
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return rows
+    return on_both_databases(run_on, "bank")

@@ -4,18 +4,14 @@ data first, to show that they do not grow with it."""
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from sqlalchemy import create_engine, event, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, insert, text
 
-from bench import Row, benchmark
+from bench import Row, benchmark, on_both_databases
 from bench.invoice_run import make_app, migrate
 
 REQUESTS = 60
@@ -297,22 +293,4 @@ def run_on(database_url: str, kind: str) -> list[Row]:
 @benchmark
 def busiest_pages() -> list[Row]:
     """p95 and query counts of the busiest pages on SQLite and PostgreSQL."""
-    rows = run_on(f"sqlite:///{tempfile.mkdtemp(prefix='bench-pages-')}/pages.db", "SQLite")
-    admin_url = os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    name = f"bench_pages_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 (the table says why PostgreSQL is missing)
-        return [*rows, Row("PostgreSQL pages", 0.0, f"skipped: {error.__class__.__name__}")]
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        rows += run_on(url, "PostgreSQL")
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return rows
+    return on_both_databases(run_on, "pages")

@@ -31,6 +31,18 @@ def init_app(app: Flask) -> None:
             click.echo(f"  {email:<24} {role:<11} {what}")
         click.echo()
 
+    @app.cli.command("prune-submissions")
+    @click.option("--days", default=7, show_default=True, help="Keep the keys of this many days.")
+    def prune_submissions_command(days: int) -> None:
+        """Forget the one-time keys of old form posts (cron-able). A form cannot be sent again
+        after its session has ended (12 hours), so a week of keys is plenty."""
+        from portal import submissions
+
+        session = get_session()
+        removed = submissions.prune(session, days=days)
+        session.commit()
+        click.echo(f"Forgot {removed} form key(s) older than {days} day(s).")
+
     @app.cli.group("hours")
     def hours_group() -> None:
         """Hours: auto-approval and reminders."""

@@ -19,20 +19,21 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, ValidationError
 
 from portal.errors import DomainError
 from portal.forms import Form
-from portal.models import Submission
+from portal.models import Submission, utcnow
 
 KEY_FIELD = "idempotency_key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -126,6 +127,12 @@ def flash_and_redirect(url: str) -> Callable[[str], ResponseReturnValue]:
         return redirect(url)
 
     return respond
+
+
+def prune(session: Session, *, days: int) -> int:
+    """Delete the records of posts older than `days` days; returns how many went."""
+    cutoff = utcnow() - timedelta(days=days)
+    return session.execute(delete(Submission).where(Submission.created_at < cutoff)).rowcount
 
 
 def scoped_key(form_key: str) -> str:

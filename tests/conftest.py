@@ -138,11 +138,18 @@ def database_url(request, tmp_path_factory):
 
 
 class ClosingClient(FlaskClient):
-    """A test client whose requests return once the e-mail they committed has been sent (in
-    the app it leaves beside the response, portal.mail.Postbox), so a test can look at once."""
+    """A test client that closes every response as a server does once it has sent it (the
+    request's upload files go with it), and returns once the e-mail a request committed has
+    been sent (in the app it leaves beside the response, portal.mail.Postbox)."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         response = super().open(*args, **kwargs)
+        if kwargs["buffered"]:
+            response.close()  # the body stays readable
+        # Werkzeug closes the posted body (a temporary file for a large upload) only on
+        # redirects it follows; close it here, as a server would.
+        response.request.input_stream.close()
         self.application.extensions["postbox"].wait()
         return response
 

@@ -432,3 +432,19 @@ def test_approving_and_invoicing_at_the_same_time_bills_each_minute_once(app, co
             )
         )
         assert billed == on_lines
+
+
+def test_old_form_keys_are_forgotten_by_the_cron_command(app, committed):
+    from portal.models import Submission, utcnow
+
+    with seeding(committed) as session:
+        session.add_all(
+            [
+                Submission(key="old" * 10, created_at=utcnow() - timedelta(days=8)),
+                Submission(key="new" * 10, created_at=utcnow() - timedelta(days=1)),
+            ]
+        )
+    result = app.test_cli_runner().invoke(args=["prune-submissions"])
+    assert result.exit_code == 0 and "Forgot 1 form key(s)" in result.output
+    with committed() as session:
+        assert session.scalars(select(Submission.key)).all() == ["new" * 10]

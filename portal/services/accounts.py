@@ -123,20 +123,7 @@ def request_reset(session: Session, email: str) -> None:
     user = find_by_email(session, email)
     if user is None or not user.active:
         return
-    hours = current_app.config["RESET_MAX_AGE_HOURS"]
-    token = issue_token(session, user, RESET, timedelta(hours=hours))
-    link = absolute_url("auth.reset_password", token=token)
-    with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nSomeone asked to reset the password for %(email)s. If it was "
-            "you, choose a new password here (the link works once and for %(hours)d hour):"
-            "\n\n%(link)s\n\nIf it was not you, ignore this e-mail; nothing has changed.\n",
-            name=user.full_name or user.email,
-            email=user.email,
-            hours=hours,
-            link=link,
-        )
-        mail.queue(session, mail.Message(user.email, _("Reset your password"), body))
+    _send_reset_link(session, user, _reset_requested_mail)
     audit.record(session, None, "user.reset_requested", user)
 
 
@@ -150,29 +137,49 @@ def notify_lockout(session: Session, email: str, *, now=None) -> None:
     if user is None or not user.active:
         return
     now = now or utcnow()
-    if user.lockout_notified_at is not None and now - user.lockout_notified_at < (
-        LOCKOUT_NOTICE_INTERVAL
-    ):
+    last = user.lockout_notified_at
+    if last is not None and now - last < LOCKOUT_NOTICE_INTERVAL:
         return
     user.lockout_notified_at = now
+    _send_reset_link(session, user, _locked_mail)
+    audit.record(session, None, "user.lockout_notified", user)
+
+
+def _send_reset_link(session: Session, user: User, compose) -> None:
+    """Queue an e-mail with a fresh one-time reset link; `compose(user, link, hours)` gives
+    the subject and body, in the user's own language."""
     hours = current_app.config["RESET_MAX_AGE_HOURS"]
     token = issue_token(session, user, RESET, timedelta(hours=hours))
     link = absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nSomeone has tried to log in to %(email)s with a wrong password "
-            "several times, so log-in is locked for the next 15 minutes. If it was not you, "
-            "somebody may be guessing your password: choose a new one.\n\nTo log in now, "
-            "choose a new password here (the link works once and for %(hours)d hour):\n\n"
-            "%(link)s\n",
-            name=user.full_name or user.email,
-            email=user.email,
-            hours=hours,
-            link=link,
-        )
-        subject = _("Your account was locked after failed log-ins")
+        subject, body = compose(user, link, hours)
         mail.queue(session, mail.Message(user.email, subject, body))
-    audit.record(session, None, "user.lockout_notified", user)
+
+
+def _reset_requested_mail(user: User, link: str, hours: int) -> tuple[str, str]:
+    return _("Reset your password"), _(
+        "Hello %(name)s,\n\nSomeone asked to reset the password for %(email)s. If it was "
+        "you, choose a new password here (the link works once and for %(hours)d hour):"
+        "\n\n%(link)s\n\nIf it was not you, ignore this e-mail; nothing has changed.\n",
+        name=user.full_name or user.email,
+        email=user.email,
+        hours=hours,
+        link=link,
+    )
+
+
+def _locked_mail(user: User, link: str, hours: int) -> tuple[str, str]:
+    return _("Your account was locked after failed log-ins"), _(
+        "Hello %(name)s,\n\nSomeone has tried to log in to %(email)s with a wrong password "
+        "several times, so log-in is locked for the next 15 minutes. If it was not you, "
+        "somebody may be guessing your password: choose a new one.\n\nTo log in now, "
+        "choose a new password here (the link works once and for %(hours)d hour):\n\n"
+        "%(link)s\n",
+        name=user.full_name or user.email,
+        email=user.email,
+        hours=hours,
+        link=link,
+    )
 
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:
