@@ -32,8 +32,8 @@ def statement(invoices: list[tuple[str, str, int]]) -> bytes:
 
 
 def run_on(database_url: str, kind: str) -> list[Row]:
+    from core.models import Invoice
     from invoices import bank_import
-    from portal.models import Invoice
     from tests import factories
 
     app = make_app(database_url)

@@ -47,8 +47,8 @@ def seed(session, employers: int, placements: int = 4, weeks: int = 4) -> list[i
     """Bulk-insert the employers, placements and approved shifts; return the employer ids."""
     from sqlalchemy import insert, select
 
-    from portal import models as m
-    from portal.services import settings
+    from core import models as m
+    from core import settings
 
     org = settings.get(session)
     org.legal_name, org.cvr = "Småjob Bench", "13585628"
@@ -160,9 +160,9 @@ def invoice_run() -> list[Row]:
     """Invoices per second through the whole pipeline vs. bare WeasyPrint on the same HTML."""
     from sqlalchemy import select
 
+    from core.models import Invoice
     from invoices import documents, runs
     from invoices.pdf import engine
-    from portal.models import Invoice
 
     employers = int(os.environ.get("BENCH_EMPLOYERS", "200"))
     folder = tempfile.mkdtemp(prefix="bench-")

@@ -40,12 +40,12 @@ class Seeder:
         self.next_invoice_number = 1
 
     def base(self) -> dict:
-        from portal import models as m
+        from core import models as m
         from portal.auth import hash_password
 
         with self.app.app_context():
             session = self.app.extensions["db"].sessionmaker()
-            from portal.services import settings
+            from core import settings
 
             org = settings.get(session)
             org.legal_name, org.cvr = "Småjob Bench", "13585628"
@@ -60,7 +60,7 @@ class Seeder:
 
     def employers(self, start: int, count: int, ids: dict) -> None:
         """Employers with placements, shifts over WEEKS weeks, and invoices."""
-        from portal import models as m
+        from core import models as m
 
         per_placement = ENTRIES // (EMPLOYERS * PLACEMENTS)
         invoices_per_employer = INVOICES // EMPLOYERS

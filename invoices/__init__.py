@@ -1,1 +1,19 @@
-"""The invoicing domain: runs, numbering, PDF rendering, payments, reminders and exports."""
+"""The billing domain: invoice runs, numbering, documents, payments, reminders and exports.
+
+It stands on `core` beside hiring and hours (`portal/services/`) and imports neither them nor
+Flask (its CLI aside): what it needs of the running app comes through `core.extensions`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Wire billing into the app: the immutability guard, the PDF engine, Stripe, the CLI."""
+    from invoices import cli, guard, pdf
+    from invoices.stripe_gateway import StripeGateway
+
+    guard.install()
+    app.extensions["pdf"] = pdf.PdfEngine()
+    app.extensions["stripe"] = StripeGateway.from_config(app.config)  # None: card payment off
+    cli.init_app(app)

@@ -22,15 +22,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from flask_babel import gettext as _
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from invoices import numbering, payments
-from portal.db import lock
-from portal.errors import Conflict, Invalid, NotFound
-from portal.forms import parse_kroner
-from portal.models import (
+from core import audit
+from core.db import lock
+from core.errors import Conflict, Invalid, NotFound
+from core.i18n import gettext as _
+from core.models import (
     BankImport,
     BankLine,
     BankLineStatus,
@@ -40,7 +39,8 @@ from portal.models import (
     PaymentMethod,
     User,
 )
-from portal.services import audit
+from core.money import parse_kroner
+from invoices import numbering, payments
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invoices.amounts import plain_kroner
+from core.models import Invoice, InvoiceKind
+from core.money import plain_kroner
 from invoices.spreadsheet import Sheet
-from portal.models import Invoice, InvoiceKind
 
 COLUMNS = [
     "nummer",

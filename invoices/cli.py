@@ -7,12 +7,12 @@ from datetime import date
 import click
 from flask import Flask, current_app
 
+from core.db import get_session
+from core.errors import DomainError
+from core.i18n import hours, money
+from core.jobs import queue
+from core.models import BillingCadence, InvoiceRun
 from invoices import delivery, runs
-from portal.db import get_session
-from portal.errors import DomainError
-from portal.i18n import hours, money
-from portal.jobs import queue
-from portal.models import BillingCadence, InvoiceRun
 
 
 def _resume_stalled() -> int:
@@ -102,8 +102,8 @@ def init_app(app: Flask) -> None:
     @click.option("--date", "on", default=None, help="Business date, YYYY-MM-DD (default: today).")
     def reminders_send(on: str | None) -> None:
         """Send every reminder due today (cron-able; a second run the same day sends nothing)."""
+        from core.db import database
         from invoices import reminders
-        from portal.db import database
 
         try:
             today = date.fromisoformat(on) if on else reminders.business_today()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from invoices import amounts, documents, numbering
-from portal.db import lock
-from portal.errors import Conflict, Invalid
-from portal.models import (
+from core import audit
+from core import money as amounts
+from core import settings as settings_service
+from core.db import lock
+from core.errors import Conflict, Invalid
+from core.i18n import gettext as _
+from core.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -22,8 +24,7 @@ from portal.models import (
     invoice_line_entries,
     utcnow,
 )
-from portal.services import audit
-from portal.services import settings as settings_service
+from invoices import documents, numbering
 
 
 def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:

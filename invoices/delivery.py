@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import smtplib
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal import mail
-from portal.db import database
-from portal.i18n import money
-from portal.jobs import job
-from portal.models import DeliveryState, Invoice, utcnow
+from core import mail
+from core.db import database
+from core.i18n import force_locale, money
+from core.i18n import gettext as _
+from core.jobs import job
+from core.models import DeliveryState, Invoice, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invoices import numbering, timesheets
-from invoices.pdf import engine
-from portal.models import (
+from core.models import (
     Invoice,
     InvoiceLine,
     OrganisationSettings,
@@ -21,6 +19,8 @@ from portal.models import (
     TimeEntry,
     invoice_line_entries,
 )
+from invoices import numbering, timesheets
+from invoices.pdf import engine
 
 SELLER_FIELDS = (
     "legal_name",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from portal.errors import Conflict
-from portal.models import Invoice, InvoiceLine, TimeEntry
+from core.errors import Conflict
+from core.models import Invoice, InvoiceLine, TimeEntry
 
 # What may still change on an issued invoice: it is not part of the document.
 MUTABLE_AFTER_ISSUE = {

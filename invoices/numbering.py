@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import InvoiceNumberCounter
+from core.models import InvoiceNumberCounter
 
 CREDITOR_PATTERN = re.compile(r"^8\d{7}$")
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.db import lock
-from portal.errors import Conflict, Invalid
-from portal.models import (
+from core import audit, extensions, links
+from core.db import lock
+from core.errors import Conflict, Invalid
+from core.i18n import gettext as _
+from core.models import (
     CardIntent,
     CardIntentStatus,
     Invoice,
@@ -28,7 +29,6 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import audit
 
 MAX_PAYMENT_ORE = 100_000_000_00
 
@@ -430,48 +430,15 @@ _EVENT_HANDLERS = {
 }
 
 
-# --- The signed pay link in invoice and reminder e-mails -------------------------------------
-
-PAY_LINK_SALT = "invoice-pay-link"
-
-
-def _pay_serializer():
-    from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT)
-
-
-def pay_token(invoice_id: int) -> str:
-    return _pay_serializer().dumps({"invoice": invoice_id})
-
-
-def invoice_id_from_pay_token(token: str) -> int | None:
-    """The invoice a pay link names, or None when it is tampered with or has expired."""
-    from flask import current_app
-    from itsdangerous import BadData
-
-    max_age = int(current_app.config.get("PAY_LINK_MAX_AGE_DAYS") or 60) * 86400
-    try:
-        data = _pay_serializer().loads(token, max_age=max_age)
-    except BadData:
-        return None
-    value = data.get("invoice") if isinstance(data, dict) else None
-    return value if isinstance(value, int) else None
+# --- The pay link in invoice and reminder e-mails ----------------------------------------------
 
 
 def card_payments_enabled() -> bool:
-    from flask import current_app
-
-    from invoices.stripe_gateway import StripeGateway
-
-    return StripeGateway.from_config(current_app.config) is not None
+    return extensions.get("stripe") is not None
 
 
 def pay_url(invoice: Invoice) -> str | None:
     """The public card-payment link for an invoice, or None when Stripe is off."""
     if not card_payments_enabled() or invoice.id is None:
         return None
-    from portal.services.accounts import absolute_url
-
-    return absolute_url("payments.pay_link", token=pay_token(invoice.id))
+    return links.pay_link(invoice.id)

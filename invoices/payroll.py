@@ -10,23 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from invoices.amounts import plain_kroner, round_half_up_div
-from invoices.spreadsheet import Sheet, cell
-from portal.errors import Invalid
-from portal.models import (
+from core import audit
+from core import settings as settings_service
+from core.errors import Invalid
+from core.i18n import gettext as _
+from core.models import (
     PayrollExport,
     PayrollFormat,
     Placement,
     TimeEntry,
     User,
 )
-from portal.services import audit
-from portal.services import settings as settings_service
-from portal.services.hours import pay_ore
+from core.money import pay_ore, plain_kroner, round_half_up_div
+from core.shifts import APPROVED
+from invoices.spreadsheet import Sheet, cell
 
 CSV_HEADER = (
     "loennummer",
@@ -73,11 +73,7 @@ def exportable_entries(
 ) -> list[TimeEntry]:
     """Approved entries up to `end` not yet exported; with re-export also those of the
     period that went into an earlier export."""
-    approved = and_(
-        TimeEntry.worker_confirmed_at.is_not(None),
-        TimeEntry.employer_approved_at.is_not(None),
-        TimeEntry.work_date <= end,
-    )
+    approved = and_(APPROVED, TimeEntry.work_date <= end)
     not_exported = TimeEntry.payroll_export_id.is_(None)
     wanted = or_(not_exported, TimeEntry.work_date >= start) if reexport else not_exported
     # Lock the rows (PostgreSQL) so two exports running at once cannot both take an entry.

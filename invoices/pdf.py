@@ -30,7 +30,8 @@ with warnings.catch_warnings():
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from portal.i18n import FORMAT_LOCALES, format_hours, format_money, format_percent
+from core import extensions
+from core.i18n import FORMAT_LOCALES, format_hours, format_money, format_percent
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,11 @@ _default_engine: PdfEngine | None = None
 
 
 def engine() -> PdfEngine:
-    """The process-wide engine (it keeps only compiled templates and the refusal log)."""
+    """The app's engine (invoices.init_app registers it); outside an app, one per process. It
+    keeps only compiled templates and the refusal log."""
     global _default_engine
+    if extensions.has("pdf"):
+        return extensions.get("pdf")
     if _default_engine is None:
         _default_engine = PdfEngine()
     return _default_engine

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Employer, Invoice, InvoiceKind, InvoiceStatus, Payment
+from core.models import Employer, Invoice, InvoiceKind, InvoiceStatus, Payment
 
 # (key, first overdue day, last overdue day); "not due" is every day up to the due date.
 BUCKETS = (

@@ -21,16 +21,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from invoices import payments
-from invoices.pdf import engine
-from portal import mail
-from portal.i18n import format_percent, money
-from portal.models import (
+from core import audit, mail
+from core import settings as settings_service
+from core.i18n import force_locale, format_percent, money
+from core.i18n import gettext as _
+from core.models import (
     Invoice,
     InvoiceFlags,
     InvoiceKind,
@@ -39,8 +37,8 @@ from portal.models import (
     Reminder,
     User,
 )
-from portal.services import audit
-from portal.services import settings as settings_service
+from invoices import payments
+from invoices.pdf import engine
 
 log = logging.getLogger(__name__)
 

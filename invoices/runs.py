@@ -11,15 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from invoices import amounts, documents, numbering
-from portal.db import WRITE_TRANSACTION, database
-from portal.errors import Invalid, NotFound
-from portal.jobs import job, queue
-from portal.models import (
+from core import audit
+from core import money as amounts
+from core import settings as settings_service
+from core.db import WRITE_TRANSACTION, database
+from core.errors import Invalid, NotFound
+from core.i18n import gettext as _
+from core.jobs import job, queue
+from core.models import (
     BillingCadence,
     Employer,
     Invoice,
@@ -35,17 +37,10 @@ from portal.models import (
     invoice_line_entries,
     utcnow,
 )
-from portal.services import audit
-from portal.services import settings as settings_service
+from core.shifts import APPROVED
+from invoices import documents, numbering
 
 log = logging.getLogger(__name__)
-
-APPROVED = and_(
-    TimeEntry.worker_confirmed_at.is_not(None),
-    TimeEntry.employer_approved_at.is_not(None),
-    TimeEntry.disputed_at.is_(None),
-)
-
 
 @dataclass
 class DraftLine:

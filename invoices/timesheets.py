@@ -12,8 +12,9 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import OrganisationSettings, Placement, TimeEntry, User, Worker, utcnow
-from portal.services import settings as settings_service
+from core import settings as settings_service
+from core.models import OrganisationSettings, Placement, TimeEntry, User, Worker, utcnow
+from core.shifts import APPROVED, state_of
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,6 @@ def _signature(user: User | None, at: datetime | None, auto: bool) -> Signature 
 
 
 def _state(entry: TimeEntry) -> str:
-    from portal.services.hours import state_of
 
     return state_of(entry).value
 
@@ -231,8 +231,7 @@ def hours_statement_data(
         .where(
             Placement.worker_id == worker.id,
             TimeEntry.work_date.between(start, end),
-            TimeEntry.worker_confirmed_at.is_not(None),
-            TimeEntry.employer_approved_at.is_not(None),
+            APPROVED,
         )
         .order_by(TimeEntry.work_date, TimeEntry.start_time, TimeEntry.id)
     ).all()

@@ -5,7 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from portal.models import Base
+from core.models import Base
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
@@ -42,7 +42,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from portal.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(_url())
     with engine.connect() as connection:

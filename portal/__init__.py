@@ -10,7 +10,9 @@ from flask import Flask
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* environment variables and test overrides."""
-    from portal import auth, cli, config, db, i18n, jobs, mail, security, views
+    import invoices
+    from core import db, jobs, mail
+    from portal import auth, cli, config, i18n, security, views
     from portal.blueprints import register_blueprints
 
     app = Flask(
@@ -20,7 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     config.configure(app, dict(overrides or {}))
-    for module in (db, security, i18n, auth, mail, jobs, views, cli):
+    for module in (db, security, i18n, auth, mail, jobs, invoices, views, cli):
         module.init_app(app)
     register_blueprints(app)
     return app

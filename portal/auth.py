@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.db import get_session
+from core.db import get_session
+from core.models import Role, User
 from portal.forms import MAX_ID
-from portal.models import Role, User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

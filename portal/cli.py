@@ -6,14 +6,10 @@ import click
 from flask import Flask, current_app
 from flask_babel import force_locale
 
-from portal.db import database, get_session
+from core.db import database, get_session
 
 
 def init_app(app: Flask) -> None:
-    from invoices import cli as invoice_cli
-
-    invoice_cli.init_app(app)
-
     @app.cli.command("demo")
     def demo_command() -> None:
         """Load the demo data (idempotent) and print the demo logins."""
@@ -70,9 +66,9 @@ def init_app(app: Flask) -> None:
     @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
     def payroll_export_command(start, end, reexport: bool, fmt: str, output: str | None) -> None:
         """Export approved hours for payroll; the file goes to --output or standard output."""
+        from core.errors import DomainError
+        from core.models import PayrollFormat
         from invoices import payroll
-        from portal.errors import DomainError
-        from portal.models import PayrollFormat
 
         session = get_session()
         try:

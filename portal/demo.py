@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth import hash_password
-from portal.models import (
+from core import settings
+from core.models import (
     BillingCadence,
     Employer,
     EmployerStatus,
@@ -26,7 +26,7 @@ from portal.models import (
     Worker,
     WorkerStatus,
 )
-from portal.services import settings
+from portal.auth import hash_password
 
 PASSWORD = "demo-password"  # noqa: S105 (the documented demo login)
 
@@ -628,8 +628,8 @@ def invoice_history(factory, today: date | None = None) -> int:
     approved hours stay for a demo invoice run. Returns how many invoices were issued."""
     from sqlalchemy import func
 
+    from core.models import Invoice
     from invoices import runs
-    from portal.models import Invoice
 
     today = today or date.today()
     period_end = today - timedelta(days=today.weekday()) - timedelta(weeks=2, days=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from babel import support
@@ -19,6 +18,7 @@ from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
+from core.money import parse_kroner
 from portal.i18n import money_plain
 
 MAX_MONEY_ORE = 100_000_000_00  # 100 million kr.: far above any line, far below overflow
@@ -32,26 +32,6 @@ def db_id(text) -> int:
     if not 0 < value <= MAX_ID:
         raise ValueError(text)
     return value
-
-
-def parse_kroner(text: str) -> int:
-    """Parse '1.234,50', '1234,5', '1234.50' or '1234' kroner into exact øre."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
-    cleaned = re.sub(r"(kr\.?|dkk)$", "", cleaned, flags=re.IGNORECASE)
-    if "," in cleaned:
-        # Danish: dots group thousands, the comma marks the decimals.
-        if not re.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}", cleaned):
-            raise ValueError(text)
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", cleaned):
-        cleaned = cleaned.replace(".", "")  # '1.234' is a thousand-separated whole number
-    elif not re.fullmatch(r"-?\d+(\.\d{1,2})?", cleaned):
-        raise ValueError(text)
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise ValueError(text) from error
-    return int(value.scaleb(2))
 
 
 class MoneyField(Field):

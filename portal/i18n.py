@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-# Babel locales used for formatting. English keeps Danish number and money conventions
-# (en_DK) because every amount is in Danish kroner.
-FORMAT_LOCALES = {"da": "da_DK", "en": "en_DK"}
+from core.i18n import FORMAT_LOCALES, hours, money, ore_to_decimal, percent
 
 
 def select_locale() -> str:
@@ -37,49 +34,7 @@ def format_locale() -> str:
     return FORMAT_LOCALES.get(str(get_locale() or "da"), "da_DK")
 
 
-def ore_to_decimal(ore: int) -> Decimal:
-    return Decimal(ore).scaleb(-2)
-
-
-# Pure formatting for a given language (PDFs and e-mails use these without a request) ...
-
-
-def format_money(ore: int | None, language: str = "da") -> str:
-    """1234550 -> '12.345,50 kr.' (Danish kroner, formatted by babel)."""
-    if ore is None:
-        return ""
-    return format_currency(ore_to_decimal(ore), "DKK", locale=FORMAT_LOCALES[language])
-
-
-def format_hours(minutes: int | None, language: str = "da") -> str:
-    """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
-    if minutes is None:
-        return ""
-    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
-    return format_decimal(
-        Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=FORMAT_LOCALES[language]
-    )
-
-
-def format_percent(basis_points: int | None, language: str = "da") -> str:
-    """2500 -> '25', 1025 -> '10,25' (basis points as a percentage)."""
-    if basis_points is None:
-        return ""
-    return format_decimal(
-        Decimal(basis_points).scaleb(-2), format="#,##0.##", locale=FORMAT_LOCALES[language]
-    )
-
-
-# ... and the same in the current request's language, as Jinja filters.
-
-
-def language() -> str:
-    code = str(get_locale() or "da")
-    return code if code in FORMAT_LOCALES else "da"
-
-
-def money(ore: int | None) -> str:
-    return format_money(ore, language())
+# The request's language, as Jinja filters (money, hours and percent come from core.i18n).
 
 
 def money_plain(ore: int | None) -> str:
@@ -87,14 +42,6 @@ def money_plain(ore: int | None) -> str:
     if ore is None:
         return ""
     return format_decimal(ore_to_decimal(ore), format="#,##0.00", locale=format_locale())
-
-
-def hours(minutes: int | None) -> str:
-    return format_hours(minutes, language())
-
-
-def percent(basis_points: int | None) -> str:
-    return format_percent(basis_points, language())
 
 
 def danish_date(value: date | datetime | None) -> str:

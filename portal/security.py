@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from portal.errors import Invalid
+from core.errors import Invalid
 from portal.forms import MAX_ID
 
 csrf = CSRFProtect()

@@ -6,7 +6,7 @@ same transaction as the service's effects. A double click, a retry or a second t
 same form finds the claim and is shown the first result; nothing happens twice. Two posts that
 race meet at the claim's primary key: on PostgreSQL the second waits for the first to commit
 and then finds its row; on SQLite every POST takes the write lock before it reads
-(`portal.db`), so the second simply reads the first's row.
+(`core.db`), so the second simply reads the first's row.
 
 The key is scoped to the URL it is sent to, so one page may share a key among several small
 forms (one per shift, say); the same key sent again with other values is refused.
@@ -31,9 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, ValidationError
 
-from portal.errors import DomainError
+from core.errors import DomainError
+from core.models import Submission, utcnow
 from portal.forms import Form
-from portal.models import Submission, utcnow
 
 KEY_FIELD = "idempotency_key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")

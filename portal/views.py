@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.db import get_session
-from portal.errors import DomainError
-from portal.models import Role
+from core.db import get_session
+from core.errors import DomainError
+from core.models import Role
 
 log = logging.getLogger(__name__)
 

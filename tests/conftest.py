@@ -140,7 +140,7 @@ def database_url(request, tmp_path_factory):
 class ClosingClient(FlaskClient):
     """A test client that closes every response as a server does once it has sent it (the
     request's upload files go with it), and returns once the e-mail a request committed has
-    been sent (in the app it leaves beside the response, portal.mail.Postbox)."""
+    been sent (in the app it leaves beside the response, core.mail.Postbox)."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
@@ -319,7 +319,7 @@ def committed(app, engine):
         with app.app_context():
             yield factory
     finally:
-        from portal.models import Base
+        from core.models import Base
 
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from portal import models as m
+from core import models as m
 from portal.submissions import new_key
 from tests import factories
 from tests.conftest import csrf_token, login

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pypdf import PdfReader
 
-from portal.models import OrganisationSettings
+from core.models import OrganisationSettings
 from tests import factories
 
 

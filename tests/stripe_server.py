@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from invoices.stripe_gateway import StripeGateway
+
 SERVER_SCRIPT = r"""
 import pickle, sys
 from aiohttp import web
@@ -174,6 +176,7 @@ def stripe_on(app, localstripe_server, monkeypatch):
         "STRIPE_JS_URL": localstripe_server.js_url,
     }.items():
         monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setitem(app.extensions, "stripe", StripeGateway.from_config(app.config))
     return localstripe_server
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.errors import NotAllowed
-from portal.models import AuditEvent, OrganisationSettings, Role, User, WorkArea
+from core.errors import NotAllowed
+from core.models import AuditEvent, OrganisationSettings, Role, User, WorkArea
 from portal.services import accounts
 from tests import factories
 from tests.conftest import csrf_token, post_form

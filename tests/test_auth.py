@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Role, User, UserToken, utcnow
+from core.models import AuditEvent, Role, User, UserToken, utcnow
 from tests import factories
 from tests.conftest import body, csrf_token, link_in, login, post_form
 

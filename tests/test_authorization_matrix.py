@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal.models import (
+from core.models import (
     STAFF_ROLES,
     InvoiceStatus,
     PlacementStatus,

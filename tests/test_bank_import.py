@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from invoices import bank_import
-from portal.errors import Invalid
-from portal.models import (
+from core.errors import Invalid
+from core.models import (
     BankLine,
     BankLineStatus,
     Invoice,
@@ -19,6 +18,7 @@ from portal.models import (
     PaymentMethod,
     Role,
 )
+from invoices import bank_import
 from tests import factories
 from tests.conftest import post_form
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.models import Employer, Placement, PlacementStatus, Role, TimeEntry, User, Worker
 from portal import demo
-from portal.models import Employer, Placement, PlacementStatus, Role, TimeEntry, User, Worker
 from tests.conftest import login
 
 
@@ -46,8 +46,8 @@ def test_demo_logins_work(app, db, client):
 
 
 def test_demo_invoices_are_issued_once(app, db, ctx):
-    from portal.db import database
-    from portal.models import Invoice
+    from core.db import database
+    from core.models import Invoice
 
     demo.load(db)
     db.commit()

@@ -25,10 +25,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from core import models as m
+from core.jobs import queue
 from invoices import runs
 from portal import create_app
-from portal import models as m
-from portal.jobs import queue
 from tests import factories
 from tests.conftest import ROOT, alembic_config
 from tests.invoicing import employer_with_hours, organisation
@@ -146,7 +146,7 @@ def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fau
         approved = session.scalar(select(func.count()).select_from(m.TimeEntry))
 
     with app.app_context():
-        from portal.db import get_session
+        from core.db import get_session
 
         session = get_session()
         run = runs.start_run(session, None, date.today())

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from stdnum.dk import cvr as stdnum_cvr
 
+from core import models as m
 from invoices import runs
-from portal import models as m
 from portal.forms import MAX_MONEY_ORE
 from portal.security import limiter
 from portal.services import accounts
@@ -504,7 +504,7 @@ FORMS: dict[str, FormCase] = {
 
 
 def _last(cast: dict, model) -> int:
-    from portal.db import get_session
+    from core.db import get_session
 
     return get_session().scalar(select(model.id).order_by(model.id.desc()).limit(1)) or 0
 

@@ -9,8 +9,8 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from portal.errors import Invalid, NotFound
-from portal.models import PlacementStatus, Role, TimeEntry, TimeEntryChange
+from core.errors import Invalid, NotFound
+from core.models import PlacementStatus, Role, TimeEntry, TimeEntryChange
 from portal.services import hours
 from tests import factories
 from tests.conftest import login, post_form

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from flask_babel import force_locale
 
-from portal.models import Role
+from core import settings as settings_service
+from core.models import Role
 from portal.services import hours
-from portal.services import settings as settings_service
 from tests import factories
 from tests.conftest import body, login
 

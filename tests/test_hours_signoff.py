@@ -14,8 +14,8 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.errors import Conflict, DomainError, NotAllowed, NotFound
-from portal.models import EntryChangeKind, Role, TimeEntryChange
+from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.models import EntryChangeKind, Role, TimeEntryChange
 from portal.services import hours
 from portal.services.hours import Action
 from tests import factories

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoices import amounts, numbering
+from core import money as amounts
+from invoices import numbering
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from invoices import credit, runs
-from invoices.guard import ImmutableInvoice
-from portal.db import database
-from portal.models import (
+from core.db import database
+from core.models import (
     AuditEvent,
     DeliveryState,
     Invoice,
@@ -24,6 +22,8 @@ from portal.models import (
     invoice_line_entries,
     utcnow,
 )
+from invoices import credit, runs
+from invoices.guard import ImmutableInvoice
 from tests import factories
 from tests.conftest import post_form
 from tests.invoicing import approved_entry, employer_with_hours, organisation, pdf_text

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from core.models import Invoice, InvoiceLine, InvoiceRun, TimeEntry, invoice_line_entries
 from invoices import runs
-from portal.models import Invoice, InvoiceLine, InvoiceRun, TimeEntry, invoice_line_entries
 from tests import factories
 from tests.invoicing import employer_with_hours, organisation
 

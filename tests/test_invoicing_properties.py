@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core.db import database
+from core.models import Invoice, InvoiceKind, InvoiceLine, Role, TimeEntry, invoice_line_entries
 from invoices import credit, runs
-from portal.db import database
-from portal.models import Invoice, InvoiceKind, InvoiceLine, Role, TimeEntry, invoice_line_entries
 from tests import factories
 from tests.conftest import rolled_back
 from tests.invoicing import approved_entry, organisation

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from portal.jobs import JobQueue
-from portal.models import DeliveryState, Invoice, InvoiceRun, Role, RunStatus
+from core.jobs import JobQueue
+from core.models import DeliveryState, Invoice, InvoiceRun, Role, RunStatus
 from tests.conftest import post_form
 from tests.invoicing import employer_with_hours, organisation
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from portal import mail
-from portal.mail import Attachment, Mailer, Message
+from core import mail
+from core.mail import Attachment, Mailer, Message
 from tests import factories
 from tests.conftest import body, csrf_token
 
@@ -55,7 +55,7 @@ def test_without_smtp_host_messages_land_in_the_outbox(tmp_path):
 
 def test_queued_mail_is_sent_after_commit_and_dropped_on_rollback(app, db, mailbox):
     """Outside a request (a job, the CLI) a queued e-mail goes out at the commit."""
-    from portal.db import get_session
+    from core.db import get_session
 
     session = get_session()
     mail.queue(session, Message("rolled@example.dk", "never", "sent"))

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from core import models as m
 from invoices import bookkeeping, payments, runs
-from portal import models as m
 from portal.services import hours
 from tests import factories
 from tests.invoicing import approved_entry, employer_with_hours, organisation
@@ -435,7 +435,7 @@ def test_approving_and_invoicing_at_the_same_time_bills_each_minute_once(app, co
 
 
 def test_old_form_keys_are_forgotten_by_the_cron_command(app, committed):
-    from portal.models import Submission, utcnow
+    from core.models import Submission, utcnow
 
     with seeding(committed) as session:
         session.add_all(

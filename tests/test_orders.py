@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from portal import models as m
+from core import models as m
 from tests import factories
 from tests.conftest import body, link_in, login
 from tests.hiring import (

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from invoices import delivery, payments, runs
-from portal.db import database
-from portal.errors import Conflict, Invalid
-from portal.models import (
+from core import links
+from core.db import database
+from core.errors import Conflict, Invalid
+from core.models import (
     AuditEvent,
     Invoice,
     InvoiceFlags,
@@ -22,6 +22,7 @@ from portal.models import (
     PaymentMethod,
     Role,
 )
+from invoices import delivery, payments, runs
 from tests import factories
 from tests.conftest import body, post_form
 from tests.invoicing import employer_with_hours, organisation, pdf_text
@@ -192,7 +193,7 @@ def test_a_tampered_or_expired_pay_link_shows_nothing(app, client, db, stripe_on
     with app.test_request_context("/"):
         link = pay_link_of(invoice)
     token = link.rsplit("/", 1)[1]
-    forged = payments.pay_token(invoice.id)[:-3] + "abc"
+    forged = links.pay_token(invoice.id)[:-3] + "abc"
     for path in (f"/pay/{token[:-2]}xx", f"/pay/{forged}", "/pay/not-a-token"):
         response = client.get(path)
         assert response.status_code == 404 and invoice.display_number not in response.text

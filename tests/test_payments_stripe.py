@@ -9,8 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from invoices.stripe_gateway import StripeGateway
-from portal.models import (
+from core.models import (
     AuditEvent,
     CardIntent,
     CardIntentStatus,
@@ -22,6 +21,7 @@ from portal.models import (
     ProcessedStripeEvent,
     Role,
 )
+from invoices.stripe_gateway import StripeGateway
 from tests import factories
 from tests.stripe_server import WEBHOOK_SECRET, event, localstripe_server, sign, stripe_on
 
@@ -336,20 +336,21 @@ def test_webhook_secret_is_not_accepted_as_anything_else(client, db, stripe_on):
     assert WEBHOOK_SECRET not in deliver(client, body, sign(body)).text
 
 
-def test_mobilepay_is_offered_where_the_account_has_it(app, client, db, as_role, stripe_on):
+def test_mobilepay_is_offered_where_the_account_has_it(
+    app, client, db, as_role, stripe_on, monkeypatch
+):
     user = as_role(Role.EMPLOYER)
     invoice = factories.issued_invoice(user.employer, total_ore=20000)
     db.commit()
     page = client.get(f"/invoices/{invoice.id}/pay").text
     assert 'id="mobilepay-button"' not in page  # the default: cards only
-    app.config["STRIPE_PAYMENT_METHOD_TYPES"] = "card,mobilepay"
-    try:
-        assert gateway(app).payment_method_types == ("card", "mobilepay")
-        other = factories.issued_invoice(user.employer, total_ore=30000)
-        db.commit()
-        page = client.get(f"/invoices/{other.id}/pay").text
-    finally:
-        app.config["STRIPE_PAYMENT_METHOD_TYPES"] = "card"
+    # The account offers MobilePay: configured at start-up, as the app reads it then.
+    monkeypatch.setitem(app.config, "STRIPE_PAYMENT_METHOD_TYPES", "card,mobilepay")
+    monkeypatch.setitem(app.extensions, "stripe", gateway(app))
+    assert gateway(app).payment_method_types == ("card", "mobilepay")
+    other = factories.issued_invoice(user.employer, total_ore=30000)
+    db.commit()
+    page = client.get(f"/invoices/{other.id}/pay").text
     assert 'id="mobilepay-button"' in page and "MobilePay" in page
     assert f'data-return-url="http://localhost/invoices/{other.id}/pay?status=processing"' in page
     # localstripe took the intent with both types (it does not echo the list back).

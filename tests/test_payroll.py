@@ -12,10 +12,10 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from core import settings as settings_service
+from core.errors import Invalid
+from core.models import PayrollExport, PayrollFormat, Role, TimeEntry
 from invoices import payroll
-from portal.errors import Invalid
-from portal.models import PayrollExport, PayrollFormat, Role, TimeEntry
-from portal.services import settings as settings_service
 from tests import factories
 from tests.conftest import post_form
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal import models as m
+from core import models as m
 from portal.services.placements import rate_range
 from tests import factories
 from tests.conftest import body, link_in, login

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
+from core.models import InvoiceKind, InvoiceStatus, PaymentMethod, Role
 from invoices import payments, receivables
-from portal.models import InvoiceKind, InvoiceStatus, PaymentMethod, Role
 from tests import factories
 
 TODAY = date(2026, 12, 31)

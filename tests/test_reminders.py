@@ -8,9 +8,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from invoices import payments, reminders
-from portal.db import database
-from portal.models import (
+from core.db import database
+from core.models import (
     AuditEvent,
     Invoice,
     InvoiceStatus,
@@ -18,6 +17,7 @@ from portal.models import (
     Reminder,
     Role,
 )
+from invoices import payments, reminders
 from tests import factories
 from tests.conftest import post_form
 from tests.invoicing import organisation, pdf_text

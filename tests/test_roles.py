@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import Role
+from core.models import Role
 
 ADMIN_PAGES = ["/admin/settings", "/admin/work-areas", "/admin/work-areas/new", "/admin/users"]
 HOME_HEADINGS = {

@@ -12,12 +12,12 @@ import time_machine
 from flask_babel import force_locale
 from pypdf import PdfReader
 
+from core import settings as settings_service
+from core.models import Role
 from invoices import pdf
 from invoices.pdf import ASSETS_DIR, AssetFetcher, PdfEngine, RefusedURL
 from invoices.timesheets import hours_statement_data, timesheet_data
-from portal.models import Role
 from portal.services import hours
-from portal.services import settings as settings_service
 from tests import factories
 from tests.conftest import login
 

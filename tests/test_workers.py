@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal import models as m
+from core import models as m
 from tests import factories
 from tests.conftest import link_in, post_form
 from tests.hiring import audit_actions, post, switch_to

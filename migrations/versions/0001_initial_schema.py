@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import portal.models
+import core.models
 
 
 revision: str = '0001'
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('payment_terms_days', sa.Integer(), nullable=True),
     sa.Column('stripe_customer_id', sa.String(length=64), nullable=True),
     sa.Column('status', sa.Enum('pending', 'active', 'inactive', name='employerstatus', native_enum=False, length=20), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_employers'))
     )
     with op.batch_alter_table('employers', schema=None) as batch_op:
@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('auto_approve_days', sa.Integer(), nullable=False),
     sa.Column('rate_adjust_limit_bp', sa.Integer(), nullable=False),
     sa.Column('payroll_wage_type', sa.String(length=10), nullable=False),
-    sa.Column('updated_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_settings'))
     )
     op.create_table('work_areas',
@@ -97,8 +97,8 @@ def upgrade() -> None:
     sa.Column('locale', sa.String(length=5), nullable=False),
     sa.Column('employer_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', core.models.UTCDateTime(), nullable=True),
     sa.CheckConstraint("(role = 'employer') = (employer_id IS NOT NULL)", name=op.f('ck_users_employer_link')),
     sa.ForeignKeyConstraint(['employer_id'], ['employers.id'], name=op.f('fk_users_employer_id_employers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -114,7 +114,7 @@ def upgrade() -> None:
     sa.Column('object_type', sa.String(length=40), nullable=False),
     sa.Column('object_id', sa.Integer(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
@@ -131,8 +131,8 @@ def upgrade() -> None:
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('errors', sa.JSON(), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', core.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_invoice_runs_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_runs'))
     )
@@ -154,7 +154,7 @@ def upgrade() -> None:
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('order_reference', sa.String(length=50), nullable=False),
     sa.Column('person_reference', sa.String(length=100), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.CheckConstraint('head_count >= 1', name=op.f('ck_job_orders_head_count_positive')),
     sa.CheckConstraint('hours_per_week BETWEEN 1 AND 37', name=op.f('ck_job_orders_hours_range')),
     sa.ForeignKeyConstraint(['consultant_id'], ['users.id'], name=op.f('fk_job_orders_consultant_id_users')),
@@ -172,9 +172,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=20), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('used_at', portal.models.UTCDateTime(), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('used_at', core.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_tokens_token_hash'))
@@ -196,7 +196,7 @@ def upgrade() -> None:
     sa.Column('available_days', sa.Integer(), nullable=False),
     sa.Column('consultant_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('available', 'placed', 'paused', 'left', name='workerstatus', native_enum=False, length=20), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.CheckConstraint('hours_min <= hours_max', name=op.f('ck_workers_hours_order')),
     sa.ForeignKeyConstraint(['consultant_id'], ['users.id'], name=op.f('fk_workers_consultant_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_workers_user_id_users')),
@@ -232,8 +232,8 @@ def upgrade() -> None:
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
     sa.Column('timesheet_pdf', sa.LargeBinary(), nullable=True),
     sa.Column('timesheet_sha256', sa.String(length=64), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('issued_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('issued_at', core.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['credited_invoice_id'], ['invoices.id'], name=op.f('fk_invoices_credited_invoice_id_invoices')),
     sa.ForeignKeyConstraint(['employer_id'], ['employers.id'], name=op.f('fk_invoices_employer_id_employers')),
     sa.ForeignKeyConstraint(['run_id'], ['invoice_runs.id'], name=op.f('fk_invoices_run_id_invoice_runs')),
@@ -258,12 +258,12 @@ def upgrade() -> None:
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.Column('status', sa.Enum('proposed', 'active', 'declined', 'ended', name='placementstatus', native_enum=False, length=20), nullable=False),
-    sa.Column('employer_accepted_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('employer_accepted_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('employer_accepted_by_id', sa.Integer(), nullable=True),
-    sa.Column('worker_accepted_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('worker_accepted_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('declined_reason', sa.Text(), nullable=False),
     sa.Column('end_reason', sa.String(length=200), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.CheckConstraint('pay_rate_ore > 0 AND bill_rate_ore > 0', name=op.f('ck_placements_positive_rates')),
     sa.ForeignKeyConstraint(['consultant_id'], ['users.id'], name=op.f('fk_placements_consultant_id_users')),
     sa.ForeignKeyConstraint(['employer_accepted_by_id'], ['users.id'], name=op.f('fk_placements_employer_accepted_by_id_users')),
@@ -308,10 +308,10 @@ def upgrade() -> None:
     sa.Column('amount_ore', sa.BigInteger(), nullable=False),
     sa.Column('method', sa.Enum('card', 'bank', 'manual', name='paymentmethod', native_enum=False, length=20), nullable=False),
     sa.Column('external_id', sa.String(length=100), nullable=True),
-    sa.Column('received_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('received_at', core.models.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_payments_created_by_id_users')),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_payments_invoice_id_invoices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
@@ -330,18 +330,18 @@ def upgrade() -> None:
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('entered_by_id', sa.Integer(), nullable=False),
-    sa.Column('worker_confirmed_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('worker_confirmed_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('worker_confirmed_by_id', sa.Integer(), nullable=True),
-    sa.Column('employer_approved_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('employer_approved_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('employer_approved_by_id', sa.Integer(), nullable=True),
     sa.Column('auto_approved', sa.Boolean(), nullable=False),
-    sa.Column('disputed_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('disputed_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('disputed_by_id', sa.Integer(), nullable=True),
     sa.Column('dispute_reason', sa.Text(), nullable=False),
     sa.Column('invoice_line_id', sa.Integer(), nullable=True),
     sa.Column('payroll_export_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.models.UTCDateTime(), nullable=False),
     sa.CheckConstraint('break_minutes >= 0', name=op.f('ck_time_entries_break_not_negative')),
     sa.CheckConstraint('minutes > 0', name=op.f('ck_time_entries_positive_minutes')),
     sa.ForeignKeyConstraint(['disputed_by_id'], ['users.id'], name=op.f('fk_time_entries_disputed_by_id_users')),

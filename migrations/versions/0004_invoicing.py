@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import portal.models
+import core.models
 
 
 revision: str = '0004'
@@ -39,7 +39,7 @@ def upgrade() -> None:
     with op.batch_alter_table('invoice_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cadence', sa.Enum('weekly', 'fortnightly', 'monthly', name='billingcadence', native_enum=False, length=20), nullable=True))
         batch_op.add_column(sa.Column('employer_ids', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('started_at', portal.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('started_at', core.models.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('credited_ore', sa.BigInteger(), nullable=False, server_default='0'))
@@ -47,7 +47,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('delivery_state', sa.Enum('pending', 'sent', 'failed', name='deliverystate', native_enum=False, length=20), nullable=False, server_default='pending'))
         batch_op.add_column(sa.Column('delivery_attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('delivery_error', sa.Text(), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('delivered_at', portal.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('delivered_at', core.models.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
     create_immutability_triggers()

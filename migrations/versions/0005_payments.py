@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import portal.models
+import core.models
 
 
 revision: str = '0005'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=60), nullable=False),
     sa.Column('object_id', sa.String(length=100), nullable=False),
     sa.Column('outcome', sa.String(length=40), nullable=False),
-    sa.Column('received_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('received_at', core.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_processed_stripe_events'))
     )
     op.create_table('bank_imports',
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('line_count', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_bank_imports_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_imports'))
     )
@@ -47,9 +47,9 @@ def upgrade() -> None:
     sa.Column('amount_ore', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.Enum('open', 'failed', 'succeeded', name='cardintentstatus', native_enum=False, length=20), nullable=False),
     sa.Column('failure_message', sa.Text(), nullable=False),
-    sa.Column('failed_at', portal.models.UTCDateTime(), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('failed_at', core.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_card_intents_invoice_id_invoices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_card_intents')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_card_intents_idempotency_key')),
@@ -60,11 +60,11 @@ def upgrade() -> None:
 
     op.create_table('invoice_flags',
     sa.Column('invoice_id', sa.Integer(), nullable=False),
-    sa.Column('disputed_at', portal.models.UTCDateTime(), nullable=True),
+    sa.Column('disputed_at', core.models.UTCDateTime(), nullable=True),
     sa.Column('disputed_by_id', sa.Integer(), nullable=True),
     sa.Column('dispute_note', sa.Text(), nullable=False),
-    sa.Column('credit_note_prompt_at', portal.models.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('credit_note_prompt_at', core.models.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['disputed_by_id'], ['users.id'], name=op.f('fk_invoice_flags_disputed_by_id_users')),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_flags_invoice_id_invoices')),
     sa.PrimaryKeyConstraint('invoice_id', name=op.f('pk_invoice_flags'))
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('pdf', sa.LargeBinary(), nullable=True),
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
     sa.CheckConstraint('fee_ore >= 0 AND fee_ore <= 10000', name=op.f('ck_reminders_fee_cap')),
     sa.CheckConstraint('level BETWEEN 1 AND 3', name=op.f('ck_reminders_level_range')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_reminders_created_by_id_users')),

@@ -18,13 +18,13 @@ from wtforms.validators import (
     Regexp,
 )
 
+from core import settings as settings_service
+from core.db import get_session
+from core.errors import DomainError
+from core.models import Employer, Role, User
 from portal.auth import role_required
-from portal.db import get_session
-from portal.errors import DomainError
 from portal.forms import CVR, IBAN, Digits, Form, MoneyField, PercentField, Postcode, Stripped
-from portal.models import Employer, Role, User
 from portal.services import accounts
-from portal.services import settings as settings_service
 from portal.views import commit_or_flash
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -18,12 +18,13 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from core import audit
+from core.db import get_session
+from core.errors import Invalid
 from portal.auth import end_sessions
-from portal.db import get_session
-from portal.errors import Invalid
 from portal.forms import Form
 from portal.security import is_safe_redirect, limiter
-from portal.services import accounts, audit
+from portal.services import accounts
 from portal.views import error_page
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

@@ -10,13 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from core import settings
+from core.db import get_session
+from core.errors import DomainError
+from core.models import PlacementStatus, Role
 from portal.auth import role_required
 from portal.blueprints.orders import CancelForm, day_names
-from portal.db import get_session
-from portal.errors import DomainError
 from portal.forms import MoneyField
-from portal.models import PlacementStatus, Role
-from portal.services import orders, placements, settings, workers
+from portal.services import orders, placements, workers
 from portal.submissions import Done, OnceForm, flash_and_redirect, once
 from portal.views import commit_or_flash
 

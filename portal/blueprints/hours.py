@@ -13,13 +13,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from core.db import get_session
+from core.errors import NotFound
+from core.models import Role, TimeEntry
 from invoices import pdf
 from invoices.timesheets import hours_statement_data, timesheet_data
 from portal.auth import role_required
-from portal.db import get_session
-from portal.errors import NotFound
 from portal.forms import db_id
-from portal.models import Role, TimeEntry
 from portal.services import hours
 from portal.submissions import Done, OnceForm, flash_and_redirect, once
 

@@ -19,12 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from invoices import bookkeeping, credit, delivery, runs
-from portal.auth import role_required
-from portal.db import get_session
-from portal.forms import Form, db_id
-from portal.jobs import queue
-from portal.models import (
+from core.db import get_session
+from core.jobs import queue
+from core.models import (
     BillingCadence,
     Employer,
     Invoice,
@@ -35,6 +32,9 @@ from portal.models import (
     Role,
     RunStatus,
 )
+from invoices import bookkeeping, credit, delivery, runs
+from portal.auth import role_required
+from portal.forms import Form, db_id
 from portal.submissions import Done, OnceForm, flash_and_redirect, once
 
 bp = Blueprint("invoices", __name__)

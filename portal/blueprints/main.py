@@ -6,9 +6,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, sess
 from flask_login import current_user
 from wtforms import HiddenField
 
-from portal.db import get_session
+from core.db import get_session
+from core.models import Role
 from portal.forms import Form
-from portal.models import Role
 from portal.security import is_safe_redirect
 from portal.services import dashboards
 

@@ -44,14 +44,15 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core import settings
+from core.db import get_session
+from core.errors import DomainError
+from core.models import PlacementStatus, Role
 from portal.auth import role_required
-from portal.db import get_session
-from portal.errors import DomainError
 from portal.forms import CVR, EAN, Postcode, Stripped
 from portal.i18n import money
-from portal.models import PlacementStatus, Role
 from portal.security import limiter
-from portal.services import orders, placements, settings
+from portal.services import orders, placements
 from portal.views import commit_or_flash
 
 log = logging.getLogger(__name__)

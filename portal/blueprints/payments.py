@@ -33,13 +33,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from invoices import bank_import, payments, receivables, reminders
-from invoices.stripe_gateway import StripeGateway, WebhookRefused
-from portal.auth import role_required
-from portal.db import database, get_session
-from portal.errors import DomainError
-from portal.forms import Form, MoneyField
-from portal.models import (
+from core import links
+from core.db import database, get_session
+from core.errors import DomainError
+from core.models import (
     BankImport,
     BankLine,
     BankLineStatus,
@@ -51,8 +48,11 @@ from portal.models import (
     Reminder,
     Role,
 )
+from invoices import bank_import, payments, receivables, reminders
+from invoices.stripe_gateway import StripeGateway, WebhookRefused
+from portal.auth import role_required
+from portal.forms import Form, MoneyField
 from portal.security import csrf, limiter
-from portal.services import accounts
 from portal.submissions import Done, OnceForm, flash_and_redirect, once
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ METHOD_LABELS = {
 
 
 def gateway() -> StripeGateway | None:
-    return StripeGateway.from_config(current_app.config)
+    return current_app.extensions["stripe"]
 
 
 @bp.app_context_processor
@@ -165,7 +165,7 @@ def _card_page(invoice: Invoice, *, public_token: str | None = None):
         overpaid_ore=payments.overpaid_ore(invoice),
         # MobilePay when the Stripe account offers it (STRIPE_PAYMENT_METHOD_TYPES lists it).
         mobilepay="mobilepay" in gw.payment_method_types,
-        absolute_return_url=accounts.absolute_url(
+        absolute_return_url=links.absolute_url(
             "payments.pay_link" if public_token else "payments.pay_invoice",
             **({"token": public_token} if public_token else {"invoice_id": invoice.id}),
         ),
@@ -188,7 +188,7 @@ def pay_invoice(invoice_id: int):
 
 
 def _invoice_from_token(token: str) -> Invoice:
-    invoice_id = payments.invoice_id_from_pay_token(token)
+    invoice_id = links.invoice_id_from_pay_token(token)
     if invoice_id is None:
         abort(404)
     invoice = get_session().get(Invoice, invoice_id)

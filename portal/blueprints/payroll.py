@@ -10,11 +10,11 @@ from wtforms import BooleanField, DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from core.db import get_session
+from core.errors import NotFound
+from core.models import PayrollExport, PayrollFormat, Role
 from invoices import payroll
 from portal.auth import role_required
-from portal.db import get_session
-from portal.errors import NotFound
-from portal.models import PayrollExport, PayrollFormat, Role
 from portal.services.hours import business_today
 from portal.submissions import Done, OnceForm, once
 

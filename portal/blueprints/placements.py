@@ -10,11 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from core.db import get_session
+from core.errors import DomainError
+from core.models import STAFF_ROLES, NoteKind, PlacementEndReason, PlacementStatus, Role
 from portal.auth import role_required
 from portal.blueprints.orders import AcceptForm, DeclineForm
-from portal.db import get_session
-from portal.errors import DomainError
-from portal.models import STAFF_ROLES, NoteKind, PlacementEndReason, PlacementStatus, Role
 from portal.services import orders, placements
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")

@@ -20,13 +20,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core import settings
+from core.db import get_session
+from core.errors import DomainError
+from core.models import Placement, Role, User, WorkerStatus
 from portal.auth import role_required
 from portal.blueprints.orders import DaysField
-from portal.db import get_session
-from portal.errors import DomainError
 from portal.forms import Digits, Postcode, Stripped
-from portal.models import Placement, Role, User, WorkerStatus
-from portal.services import settings, workers
+from portal.services import workers
 
 bp = Blueprint("workers", __name__, url_prefix="/workers")
 DESK = (Role.CONSULTANT, Role.ADMIN)

@@ -6,17 +6,16 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import mail
+from core import audit, links, mail
+from core.errors import Conflict, Invalid, NotAllowed, NotFound
+from core.models import Employer, Role, User, UserToken, utcnow
 from portal.auth import end_sessions, hash_password, verify_password
-from portal.errors import Conflict, Invalid, NotAllowed, NotFound
-from portal.models import Employer, Role, User, UserToken, utcnow
-from portal.services import audit
 
 INVITE, RESET = "invite", "reset"
 MIN_PASSWORD_LENGTH = 10
@@ -104,7 +103,7 @@ def send_invitation(session: Session, user: User) -> None:
     """E-mail a fresh invitation link (earlier unused links stop working)."""
     hours = current_app.config["INVITE_MAX_AGE_HOURS"]
     token = issue_token(session, user, INVITE, timedelta(hours=hours))
-    link = absolute_url("auth.set_password", token=token)
+    link = links.absolute_url("auth.set_password", token=token)
     with force_locale(user.locale):
         body = _(
             "Hello %(name)s,\n\nYou have been invited to Småjobportalen. Choose your password "
@@ -150,7 +149,7 @@ def _send_reset_link(session: Session, user: User, compose) -> None:
     the subject and body, in the user's own language."""
     hours = current_app.config["RESET_MAX_AGE_HOURS"]
     token = issue_token(session, user, RESET, timedelta(hours=hours))
-    link = absolute_url("auth.reset_password", token=token)
+    link = links.absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale):
         subject, body = compose(user, link, hours)
         mail.queue(session, mail.Message(user.email, subject, body))
@@ -246,15 +245,6 @@ def set_active(session: Session, by: User, user: User, active: bool) -> None:
     if not active:
         end_sessions(user)
     audit.record(session, by, "user.activated" if active else "user.deactivated", user)
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """A link for e-mails, built on BASE_URL, never on the request's Host header."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    if has_request_context():
-        return base + url_for(endpoint, **values)
-    with current_app.test_request_context("/"):  # from the CLI or a background job
-        return base + url_for(endpoint, **values)
 
 
 def _hash(token: str) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import (
+from core.models import (
     Employer,
     Invoice,
     InvoiceKind,
@@ -21,6 +21,7 @@ from portal.models import (
     WorkArea,
     Worker,
 )
+from core.shifts import APPROVED
 
 OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
 OPEN_ORDER = (OrderStatus.NEW, OrderStatus.TAKEN, OrderStatus.PROPOSED)
@@ -95,8 +96,7 @@ def worker_home(session: Session, user: User) -> dict:
         .where(
             Placement.worker_id == worker.id,
             TimeEntry.work_date >= month_start,
-            TimeEntry.worker_confirmed_at.is_not(None),
-            TimeEntry.employer_approved_at.is_not(None),
+            APPROVED,
         )
     )
     return {
@@ -136,11 +136,7 @@ def consultant_home(session: Session, user: User) -> dict:
 
 
 def finance_home(session: Session) -> dict:
-    approved = and_(
-        TimeEntry.worker_confirmed_at.is_not(None),
-        TimeEntry.employer_approved_at.is_not(None),
-        TimeEntry.invoice_line_id.is_(None),
-    )
+    approved = and_(APPROVED, TimeEntry.invoice_line_id.is_(None))
     uninvoiced_minutes = session.scalar(
         select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(approved)
     )

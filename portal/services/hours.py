@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from invoices.amounts import line_amount_ore
-from portal import mail
-from portal.db import lock
-from portal.errors import Conflict, Invalid, NotAllowed, NotFound
-from portal.models import (
+from core import audit, mail
+from core import settings as settings_service
+from core.db import lock
+from core.errors import Conflict, Invalid, NotAllowed, NotFound
+from core.models import (
     EntryChangeKind,
     HoursReminder,
     Placement,
@@ -35,8 +35,8 @@ from portal.models import (
     Worker,
     utcnow,
 )
-from portal.services import audit
-from portal.services import settings as settings_service
+from core.money import pay_ore
+from core.shifts import ONE_SIDE_SIGNED, EntryState, state_of
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MIN_SHIFT_MINUTES = 15
@@ -51,15 +51,6 @@ class Party(enum.StrEnum):
     WORKER = "worker"
     EMPLOYER = "employer"
     CONSULTANT = "consultant"
-
-
-class EntryState(enum.StrEnum):
-    WAITING_FOR_EMPLOYER = "waiting_for_employer"  # the worker's side is signed
-    WAITING_FOR_WORKER = "waiting_for_worker"  # the employer's side is signed
-    WAITING_FOR_BOTH = "waiting_for_both"  # recorded by a consultant, or corrected
-    APPROVED = "approved"  # both sides signed
-    DISPUTED = "disputed"
-    INVOICED = "invoiced"  # on an invoice line: frozen for good
 
 
 class Action(enum.StrEnum):
@@ -85,21 +76,6 @@ RULES: dict[tuple[Party, EntryState], frozenset[Action]] = {
     (_P.EMPLOYER, _S.WAITING_FOR_BOTH): frozenset({_A.APPROVE, _A.DISPUTE, _A.EDIT}),
     (_P.CONSULTANT, _S.DISPUTED): frozenset({_A.CORRECT, _A.RESOLVE}),
 }
-
-
-def state_of(entry: TimeEntry) -> EntryState:
-    if entry.invoice_line_id is not None:
-        return EntryState.INVOICED
-    if entry.disputed_at is not None:
-        return EntryState.DISPUTED
-    worker, employer = entry.worker_confirmed_at, entry.employer_approved_at
-    if worker is not None and employer is not None:
-        return EntryState.APPROVED
-    if worker is not None:
-        return EntryState.WAITING_FOR_EMPLOYER
-    if employer is not None:
-        return EntryState.WAITING_FOR_WORKER
-    return EntryState.WAITING_FOR_BOTH
 
 
 def party_of(user: User, placement: Placement) -> Party | None:
@@ -170,10 +146,6 @@ def parse_week(text: str | None, today: date) -> date:
 def week_label(monday: date) -> str:
     year, week, _day = monday.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-# What minutes earn at an hourly rate: the same rounding as an invoice line.
-pay_ore = line_amount_ore
 
 
 @dataclass(frozen=True)
@@ -569,7 +541,7 @@ def _notify(session: Session, users: list[User], text) -> None:
 
 
 def _link(endpoint: str, **values) -> str:
-    from portal.services.accounts import absolute_url
+    from core.links import absolute_url
 
     return absolute_url(endpoint, **values)
 
@@ -611,16 +583,7 @@ def auto_approve(session: Session, now: datetime | None = None) -> int:
         select(TimeEntry).where(
             TimeEntry.invoice_line_id.is_(None),
             TimeEntry.disputed_at.is_(None),
-            or_(
-                and_(
-                    TimeEntry.worker_confirmed_at.is_not(None),
-                    TimeEntry.employer_approved_at.is_(None),
-                ),
-                and_(
-                    TimeEntry.worker_confirmed_at.is_(None),
-                    TimeEntry.employer_approved_at.is_not(None),
-                ),
-            ),
+            ONE_SIDE_SIGNED,
         )
     )
     approved = 0

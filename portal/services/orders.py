@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from portal import mail
-from portal.db import lock
-from portal.errors import Conflict, Invalid, NotFound
-from portal.models import (
+from core import audit, links, mail
+from core.db import lock
+from core.errors import Conflict, Invalid, NotFound
+from core.models import (
     Employer,
     EmployerStatus,
     JobOrder,
@@ -28,7 +28,7 @@ from portal.models import (
     WorkArea,
     utcnow,
 )
-from portal.services import accounts, audit
+from portal.services import accounts
 
 # What the receipt page promises; not a legal figure, so a constant rather than a setting.
 CALLBACK_WORKING_DAYS = 2
@@ -217,7 +217,7 @@ def _confirm_to_contact(session: Session, order: JobOrder) -> None:
         title=order.title,
         number=order.id,
         days=CALLBACK_WORKING_DAYS,
-        link=accounts.absolute_url("auth.login"),
+        link=links.absolute_url("auth.login"),
     )
     subject = _("We have received your order: %(title)s", title=order.title)
     mail.queue(session, mail.Message(order.contact_email, subject, body))
@@ -355,7 +355,7 @@ def take(session: Session, by: User, order: JobOrder) -> None:
                 title=order.title,
                 phone=by.phone or "—",
                 email=by.email,
-                link=accounts.absolute_url("orders.detail", order_id=order.id),
+                link=links.absolute_url("orders.detail", order_id=order.id),
             ),
         ),
     )
@@ -434,7 +434,7 @@ def cancel(session: Session, by: User, order: JobOrder, reason: str) -> None:
                     employer=order.employer.name,
                     title=order.title,
                     reason=reason,
-                    link=accounts.absolute_url("consultant.order", order_id=order.id),
+                    link=links.absolute_url("consultant.order", order_id=order.id),
                 ),
             ),
         )

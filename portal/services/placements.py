@@ -12,10 +12,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.db import lock
-from portal.errors import Conflict, Invalid, NotFound
-from portal.i18n import format_locale, money
-from portal.models import (
+from core import audit, links, settings
+from core.db import lock
+from core.errors import Conflict, Invalid, NotFound
+from core.models import (
     STAFF_ROLES,
     EmployerStatus,
     JobOrder,
@@ -32,7 +32,8 @@ from portal.models import (
     WorkerStatus,
     utcnow,
 )
-from portal.services import accounts, audit, orders, settings
+from portal.i18n import format_locale, money
+from portal.services import orders
 from portal.services.orders import employer_users, notify
 
 OPEN_PLACEMENT = (PlacementStatus.PROPOSED, PlacementStatus.ACTIVE)
@@ -191,7 +192,7 @@ def propose(
         price_list=[area.pay_rate_ore, area.bill_rate_ore],
     )
     orders.refresh_status(session, order, by)
-    link = accounts.absolute_url("orders.proposal", placement_id=placement.id)
+    link = links.absolute_url("orders.proposal", placement_id=placement.id)
     notify(
         session,
         employer_users(order.employer),
@@ -230,7 +231,7 @@ def employer_accept(session: Session, by: User, placement: Placement) -> None:
     placement.employer_accepted_at, placement.employer_accepted_by_id = utcnow(), by.id
     audit.record(session, by, "placement.employer_accepted", placement)
     worker_user = placement.worker.user
-    link = accounts.absolute_url("placements.detail", placement_id=placement.id)
+    link = links.absolute_url("placements.detail", placement_id=placement.id)
     notify(
         session,
         [worker_user] if worker_user else [],
@@ -267,7 +268,7 @@ def worker_accept(session: Session, by: User, placement: Placement) -> None:
     audit.record(session, by, "placement.worker_accepted", placement)
     audit.record(session, by, "placement.activated", placement)
     orders.refresh_status(session, placement.job_order, by)
-    link = accounts.absolute_url("placements.detail", placement_id=placement.id)
+    link = links.absolute_url("placements.detail", placement_id=placement.id)
     recipients = [placement.consultant, *employer_users(placement.employer)]
     notify(
         session,
@@ -323,7 +324,7 @@ def decline(session: Session, by: User, placement: Placement, reason: str) -> No
                 worker=placement.worker.display_name,
                 title=placement.job_order.title,
                 reason=reason,
-                link=accounts.absolute_url("consultant.match", order_id=placement.job_order_id),
+                link=links.absolute_url("consultant.match", order_id=placement.job_order_id),
             ),
         ),
     )

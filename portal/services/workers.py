@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.errors import Invalid, NotFound
-from portal.models import (
+from core import audit
+from core.errors import Invalid, NotFound
+from core.models import (
     JobOrder,
     Placement,
     Role,
@@ -18,7 +19,7 @@ from portal.models import (
     Worker,
     WorkerStatus,
 )
-from portal.services import accounts, audit, matching
+from portal.services import accounts, matching
 from portal.services.placements import OPEN_PLACEMENT, placed_hours
 
 FIRST_PAYROLL_NUMBER = 1001

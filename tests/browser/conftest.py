@@ -13,8 +13,8 @@ from alembic import command
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from core import models as m
 from portal import create_app
-from portal import models as m
 from tests import factories
 from tests.conftest import ROOT, alembic_config, free_port
 from tests.invoicing import organisation

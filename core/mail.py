@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.jobs import job
+from core.jobs import job
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from portal.models import AuditEvent, Base, User
+from core.models import AuditEvent, Base, User
 
 
 def record(

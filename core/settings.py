@@ -9,9 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.errors import Invalid, NotFound
-from portal.models import OrganisationSettings, User, WorkArea
-from portal.services import audit
+from core import audit
+from core.errors import Invalid, NotFound
+from core.models import OrganisationSettings, User, WorkArea
 
 EDITABLE_SETTINGS = (
     "legal_name",

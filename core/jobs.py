@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -69,12 +71,12 @@ def job(func: Callable) -> Callable:
 
 
 def worker_app() -> Flask:
-    """The app a worker process runs jobs in, configured from the environment like gunicorn's."""
+    """The app a worker process runs jobs in: the one gunicorn serves (`wsgi:app`, or the
+    module PORTAL_WORKER_APP names), configured from the same environment."""
     global _worker_app
     if _worker_app is None:
-        from portal import create_app
-
-        _worker_app = create_app()
+        module = importlib.import_module(os.environ.get("PORTAL_WORKER_APP", "wsgi"))
+        _worker_app = module.app
     return _worker_app
 
 

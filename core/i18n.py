@@ -1,0 +1,69 @@
+"""Words and numbers in Danish or English. The domains translate their messages with the
+gettext functions here (Flask-Babel's, in the request's or the forced language) and format
+money, hours and percentages with the pure functions, which need no request (PDFs, e-mails)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
+
+__all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext"]
+
+# Babel locales used for formatting. English keeps Danish number and money conventions
+# (en_DK) because every amount is in Danish kroner.
+FORMAT_LOCALES = {"da": "da_DK", "en": "en_DK"}
+
+
+def ore_to_decimal(ore: int) -> Decimal:
+    return Decimal(ore).scaleb(-2)
+
+
+# Pure formatting for a given language (PDFs and e-mails use these without a request) ...
+
+
+def format_money(ore: int | None, language: str = "da") -> str:
+    """1234550 -> '12.345,50 kr.' (Danish kroner, formatted by babel)."""
+    if ore is None:
+        return ""
+    return format_currency(ore_to_decimal(ore), "DKK", locale=FORMAT_LOCALES[language])
+
+
+def format_hours(minutes: int | None, language: str = "da") -> str:
+    """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
+    if minutes is None:
+        return ""
+    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
+    return format_decimal(
+        Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=FORMAT_LOCALES[language]
+    )
+
+
+def format_percent(basis_points: int | None, language: str = "da") -> str:
+    """2500 -> '25', 1025 -> '10,25' (basis points as a percentage)."""
+    if basis_points is None:
+        return ""
+    return format_decimal(
+        Decimal(basis_points).scaleb(-2), format="#,##0.##", locale=FORMAT_LOCALES[language]
+    )
+
+
+# ... and the same in the current language (the request's, or one forced for an e-mail).
+
+
+def language() -> str:
+    code = str(get_locale() or "da")
+    return code if code in FORMAT_LOCALES else "da"
+
+
+def money(ore: int | None) -> str:
+    return format_money(ore, language())
+
+
+def hours(minutes: int | None) -> str:
+    return format_hours(minutes, language())
+
+
+def percent(basis_points: int | None) -> str:
+    return format_percent(basis_points, language())
