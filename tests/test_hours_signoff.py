@@ -126,7 +126,7 @@ def test_sign_off_table(db, world, actor, state):
 
     for action in Action:
         savepoint = db.begin_nested()
-        before = hours._snapshot(entry), entry.worker_confirmed_at, entry.employer_approved_at
+        before = hours.snapshot(entry), entry.worker_confirmed_at, entry.employer_approved_at
         try:
             if action in expected:
                 attempt(db, action, user, entry)  # must not raise
@@ -141,7 +141,7 @@ def test_sign_off_table(db, world, actor, state):
                 with pytest.raises(error):
                     attempt(db, action, user, entry)
                 after = (
-                    hours._snapshot(entry),
+                    hours.snapshot(entry),
                     entry.worker_confirmed_at,
                     entry.employer_approved_at,
                 )

@@ -17,8 +17,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.models
-
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -54,7 +52,7 @@ def upgrade() -> None:
     sa.Column('new_hours_per_week', sa.Integer(), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['changed_by_id'], ['users.id'], name=op.f('fk_placement_hours_changes_changed_by_id_users')),
     sa.ForeignKeyConstraint(['placement_id'], ['placements.id'], name=op.f('fk_placement_hours_changes_placement_id_placements')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_placement_hours_changes'))
@@ -68,7 +66,7 @@ def upgrade() -> None:
     sa.Column('note_date', sa.Date(), nullable=False),
     sa.Column('kind', sa.Enum('call', 'visit', 'note', name='notekind', native_enum=False, length=20), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_placement_notes_author_id_users')),
     sa.ForeignKeyConstraint(['placement_id'], ['placements.id'], name=op.f('fk_placement_notes_placement_id_placements')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_placement_notes'))
@@ -89,10 +87,10 @@ def upgrade() -> None:
         for column, type_ in columns:
             op.add_column(table, sa.Column(column, type_, nullable=False, server_default=''))
     op.add_column('job_orders', sa.Column('submission_key', sa.String(length=64), nullable=True))
-    op.add_column('job_orders', sa.Column('taken_at', core.models.UTCDateTime(), nullable=True))
-    op.add_column('job_orders', sa.Column('cancelled_at', core.models.UTCDateTime(), nullable=True))
+    op.add_column('job_orders', sa.Column('taken_at', sa.DateTime(), nullable=True))
+    op.add_column('job_orders', sa.Column('cancelled_at', sa.DateTime(), nullable=True))
     op.create_index(op.f('ix_job_orders_submission_key'), 'job_orders', ['submission_key'], unique=True)
-    op.add_column('placements', sa.Column('declined_at', core.models.UTCDateTime(), nullable=True))
+    op.add_column('placements', sa.Column('declined_at', sa.DateTime(), nullable=True))
 
     if not _sqlite():
         # The defaults only filled the rows that already existed; the models set values now.
