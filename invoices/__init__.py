@@ -5,7 +5,10 @@ Flask (its CLI aside): what it needs of the running app comes through `core.exte
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the app is handed in; billing itself never imports Flask
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

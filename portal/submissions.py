@@ -1,12 +1,13 @@
 """Every write may arrive twice: one-time form keys and what each post did.
 
-A form that creates money or hours carries a one-time key (`OnceForm`, rendered by
-`hidden_tag()`). Its route runs the service through `once()`, which claims the key in the
-same transaction as the service's effects. A double click, a retry or a second tab sending the
-same form finds the claim and is shown the first result; nothing happens twice. Two posts that
-race meet at the claim's primary key: on PostgreSQL the second waits for the first to commit
-and then finds its row; on SQLite every POST takes the write lock before it reads
-(`core.db`), so the second simply reads the first's row.
+A form that creates money or hours carries a one-time key (`portal.forms.OnceForm`, rendered
+by `hidden_tag()`). The form-route helper (`portal.views.submit`) runs its service through
+`once()`, which claims the key in the same transaction as the service's effects. A double
+click, a retry or a second tab sending the same form finds the claim and is shown the first
+result; nothing happens twice. Two posts that race meet at the claim's primary key: on
+PostgreSQL the second waits for the first to commit and then finds its row; on SQLite every
+POST takes the write lock before it reads (`core.db`), so the second simply reads the first's
+row.
 
 The key is scoped to the URL it is sent to, so one page may share a key among several small
 forms (one per shift, say); the same key sent again with other values is refused.
@@ -15,60 +16,23 @@ forms (one per shift, say); the same key sent again with other values is refused
 from __future__ import annotations
 
 import hashlib
-import re
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from wtforms import HiddenField, ValidationError
 
-from core.errors import DomainError
 from core.models import Submission, utcnow
-from portal.forms import Form
+from portal.forms import KEY_FIELD, OnceForm
 
-KEY_FIELD = "idempotency_key"
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-_NOT_FINGERPRINTED = {"csrf_token", KEY_FIELD}
-EXPIRED = _l("The form was incomplete or has expired. Please check it and send it again.")
-
-
-def new_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-class OnceForm(Form):
-    """A form whose post takes effect once: it carries a one-time key."""
-
-    idempotency_key = HiddenField(default=new_key)
-
-    def validate_idempotency_key(self, field) -> None:
-        if not KEY_PATTERN.fullmatch(field.data or ""):
-            field.data = new_key()  # the re-rendered form can be sent again
-            message = str(EXPIRED)
-            self.form_errors.append(message)  # a hidden field shows no error of its own
-            raise ValidationError(message)
-
-
-@dataclass
-class Done:
-    """What a post did: where its result is shown and what the user is told.
-
-    `after_commit` runs once the work is committed (queue a job, say); when it returns text,
-    that is what the user is told instead."""
-
-    url: str
-    message: str
-    category: str = "success"
-    after_commit: Callable[[], str | None] | None = None
+if TYPE_CHECKING:
+    from portal.views import Done
 
 
 def once(
@@ -76,11 +40,14 @@ def once(
     form: OnceForm,
     perform: Callable[[], Done],
     on_error: Callable[[str], ResponseReturnValue],
+    run: Callable[..., ResponseReturnValue],
 ) -> ResponseReturnValue:
-    """Run `perform` once for the form's key: commit, tell the user and redirect to the result.
+    """Run `perform` through `run` (portal.views.run: commit, tell, redirect) once for the
+    form's key; a repeat of the key is redirected to the first result.
 
-    A repeat of the key is redirected to the first result. A domain error rolls everything
-    back (the claim too, so the corrected form can be sent again) and goes to `on_error`."""
+    The claim is written in the same transaction as the work, before it: a domain error rolls
+    both back (the corrected form can be sent again), and a second post with the key waits
+    for the first and then finds its claim."""
     key = scoped_key(form.idempotency_key.data)
     fingerprint = _fingerprint()
     user_id = current_user.id if current_user.is_authenticated else None
@@ -105,28 +72,13 @@ def once(
         if first is None:
             raise
         return _repeat(first, user_id, fingerprint, on_error)
-    try:
+
+    def perform_and_remember() -> Done:
         done = perform()
-    except DomainError as error:
-        session.rollback()
-        return on_error(error.message)
-    claim.result_url, claim.message = done.url[:500], done.message
-    session.commit()
-    message = done.message
-    if done.after_commit is not None:
-        message = done.after_commit() or message
-    flash(message, done.category)
-    return redirect(done.url)
+        claim.result_url, claim.message = done.url[:500], done.message
+        return done
 
-
-def flash_and_redirect(url: str) -> Callable[[str], ResponseReturnValue]:
-    """An `on_error` for button posts: show the message on the page the button was on."""
-
-    def respond(message: str) -> ResponseReturnValue:
-        flash(message, "error")
-        return redirect(url)
-
-    return respond
+    return run(session, perform_and_remember, on_error)
 
 
 def prune(session: Session, *, days: int) -> int:
@@ -167,7 +119,7 @@ def _fingerprint() -> str:
     """What the post carried besides its tokens, uploaded files included."""
     digest = hashlib.sha256()
     for name in sorted(request.form):
-        if name in _NOT_FINGERPRINTED:
+        if name in ("csrf_token", KEY_FIELD):
             continue
         for value in request.form.getlist(name):
             digest.update(f"{name}={value}\x00".encode())

@@ -264,7 +264,7 @@ def csrf_token_in(html: str) -> str | None:
 
 
 def one_time_key(html: str) -> str | None:
-    """The first form's one-time key on a page (portal.submissions.OnceForm)."""
+    """The first form's one-time key on a page (portal.forms.OnceForm)."""
     match = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html)
     return match.group(1) if match else None
 

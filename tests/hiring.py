@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from core import models as m
-from portal.submissions import new_key
+from portal.forms import new_key
 from tests import factories
 from tests.conftest import csrf_token, login
 

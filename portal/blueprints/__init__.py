@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         payments,
         payroll,
         placements,
+        receivables,
         workers,
     )
 
@@ -30,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
         payroll,
         invoices,
         payments,
+        receivables,
     ):
         app.register_blueprint(module.bp)

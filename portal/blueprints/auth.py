@@ -13,42 +13,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from core import audit
 from core.db import get_session
-from core.errors import Invalid
 from portal.auth import end_sessions
-from portal.forms import Form
+from portal.forms.auth import ForgotForm, LoginForm, PasswordForm
 from portal.security import is_safe_redirect, limiter
 from portal.services import accounts
-from portal.views import error_page
+from portal.views import Done, error_page, submit
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-class LoginForm(Form):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
-
-
-class ForgotForm(Form):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-
-
-class PasswordForm(Form):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(max=200)],  # the service checks the minimum
-        description=_l("At least 10 characters."),
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
 
 
 def _account_key() -> str:
@@ -95,17 +70,20 @@ def login():
     form = LoginForm()
     next_url = request.values.get("next", "")
     if form.validate_on_submit():
-        session = get_session()
-        user = accounts.authenticate(session, form.email.data, form.password.data)
+        user = accounts.authenticate(get_session(), form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
-            audit.record(session, user, "user.login", user)
-            session.commit()
-            return redirect(next_url if is_safe_redirect(next_url) else url_for("main.index"))
+            return _logged_in(user, next_url)
         flash(_("Wrong e-mail or password."), "error")
-    return render_template("auth/login.html", form=form, next_url=next_url), (
-        401 if request.method == "POST" else 200
-    )
+    status = 401 if request.method == "POST" else 200  # counted by the limits above
+    return render_template("auth/login.html", form=form, next_url=next_url), status
+
+
+def _logged_in(user, next_url: str):
+    session = get_session()
+    login_user(user)
+    audit.record(session, user, "user.login", user)
+    session.commit()
+    return redirect(next_url if is_safe_redirect(next_url) else url_for("main.index"))
 
 
 @bp.post("/logout")
@@ -125,35 +103,34 @@ def logout():
 @limiter.limit("10 per hour", methods=["POST"])
 def forgot():
     form = ForgotForm()
-    if form.validate_on_submit():
-        session = get_session()
-        accounts.request_reset(session, form.email.data)
-        session.commit()
-        flash(
-            _("If the address has an account, we have sent a link to reset the password."),
-            "info",
-        )
-        return redirect(url_for("auth.login"))
-    return render_template("auth/forgot.html", form=form)
+    return submit(
+        form,
+        lambda: _reset_asked(form.email.data),
+        page=lambda: render_template("auth/forgot.html", form=form),
+    )
+
+
+def _reset_asked(email: str) -> Done:
+    accounts.request_reset(get_session(), email)
+    message = _("If the address has an account, we have sent a link to reset the password.")
+    return Done(url_for("auth.login"), message, category="info")
 
 
 def _password_page(token: str, purpose: str, template: str):
-    session = get_session()
-    row = accounts.check_token(session, token, purpose)  # 404 page when used or expired
+    row = accounts.check_token(get_session(), token, purpose)  # 404 when used or expired
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.redeem_token(session, token, purpose, form.password.data)
-        except Invalid as error:
-            session.rollback()
-            form.password.errors.append(error.message)
-        else:
-            session.commit()
-            logout_user()
-            login_user(user)
-            flash(_("Your password is set. Welcome!"), "success")
-            return redirect(url_for("main.index"))
-    return render_template(template, form=form, user=row.user)
+    return submit(
+        form,
+        lambda: _password_set(token, purpose, form.password.data),
+        page=lambda: render_template(template, form=form, user=row.user),
+    )
+
+
+def _password_set(token: str, purpose: str, password: str) -> Done:
+    user = accounts.redeem_token(get_session(), token, purpose, password)
+    logout_user()
+    login_user(user)  # with the new session version: every older session has ended
+    return Done(url_for("main.index"), _("Your password is set. Welcome!"))
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

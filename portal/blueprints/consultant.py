@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from core import settings
 from core.db import get_session
-from core.errors import DomainError
-from core.models import PlacementStatus, Role
+from core.models import JobOrder, PlacementStatus, Role, Worker
 from portal.auth import role_required
-from portal.blueprints.orders import CancelForm, day_names
-from portal.forms import MoneyField
+from portal.forms.consultant import CompanyForm, ProposeForm, TakeForm
+from portal.forms.orders import CancelForm, day_names
 from portal.services import orders, placements, workers
-from portal.submissions import Done, OnceForm, flash_and_redirect, once
-from portal.views import commit_or_flash
+from portal.views import Done, submit
 
 bp = Blueprint("consultant", __name__, url_prefix="/consultant")
 DESK = (Role.CONSULTANT, Role.ADMIN)
-
-
-class TakeForm(OnceForm):
-    pass
-
-
-class CompanyForm(FlaskForm):
-    decision = RadioField(
-        _l("Decision"),
-        choices=[
-            SelectChoice("attach", _l("Same company: put the order under the existing employer")),
-            SelectChoice(
-                "separate", _l("A different company: keep it separate and invite the contact")
-            ),
-        ],
-        validators=[DataRequired(_l("Choose one."))],
-    )
-
-
-class ProposeForm(OnceForm):
-    pay_rate_ore = MoneyField(_l("Pay rate per hour (kr.)"), validators=[InputRequired()])
-    bill_rate_ore = MoneyField(
-        _l("Bill rate per hour excl. VAT (kr.)"), validators=[InputRequired()]
-    )
-    hours_per_week = IntegerField(
-        _l("Hours per week"),
-        validators=[InputRequired(), NumberRange(1, 37, _l("Between 1 and 37 hours a week."))],
-    )
-    start_date = DateField(_l("Start date"), validators=[InputRequired()])
 
 
 @bp.get("/orders")
@@ -61,9 +26,8 @@ def inbox():
     return render_template("consultant/inbox.html", new=new, mine=mine, take_form=TakeForm())
 
 
-def _order_page(order, *, status: int = 200, cancel_form=None, company_form=None):
-    session = get_session()
-    rows = orders.placements_of(session, order)
+def _order_page(order: JobOrder, *, cancel_form=None, company_form=None) -> str:
+    rows = orders.placements_of(get_session(), order)
     return render_template(
         "consultant/order.html",
         order=order,
@@ -74,7 +38,11 @@ def _order_page(order, *, status: int = 200, cancel_form=None, company_form=None
         can_cancel=order.status in orders.OPEN_STATUSES
         and not any(p.status == PlacementStatus.ACTIVE for p in rows),
         day_names=day_names,
-    ), status
+    )
+
+
+def _order_link(order_id: int) -> str:
+    return url_for("consultant.order", order_id=order_id)
 
 
 @bp.get("/orders/<int:order_id>")
@@ -86,55 +54,45 @@ def order(order_id: int):
 @bp.post("/orders/<int:order_id>/take")
 @role_required(*DESK)
 def take(order_id: int):
-    session = get_session()
-    job = orders.get(session, order_id)
-    back = url_for("consultant.order", order_id=order_id)
-    form = TakeForm()
-    if not form.validate_on_submit():
-        abort(400)
+    job = orders.get(get_session(), order_id)
 
-    def perform() -> Done:
-        orders.take(session, current_user, job)
-        return Done(back, _("The order is yours. Find a worker below."))
+    def taken() -> Done:
+        orders.take(get_session(), current_user, job)
+        return Done(_order_link(order_id), _("The order is yours. Find a worker below."))
 
-    return once(session, form, perform, flash_and_redirect(back))
+    return submit(TakeForm(), taken, back=_order_link(order_id))
 
 
 @bp.post("/orders/<int:order_id>/company")
 @role_required(*DESK)
 def company(order_id: int):
-    session = get_session()
-    job = orders.get(session, order_id)
+    job = orders.get(get_session(), order_id)
     form = CompanyForm()
-    if not form.validate_on_submit():
-        return _order_page(job, status=400, company_form=form)
-    try:
-        employer = orders.resolve_duplicate(
-            session, current_user, job, attach=form.decision.data == "attach"
-        )
-    except DomainError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        session.commit()
-        flash(_("The order is now under %(name)s.", name=employer.name), "success")
-    return redirect(url_for("consultant.order", order_id=order_id))
+
+    def decided() -> Done:
+        attach = form.decision.data == "attach"
+        employer = orders.resolve_duplicate(get_session(), current_user, job, attach=attach)
+        message = _("The order is now under %(name)s.", name=employer.name)
+        return Done(_order_link(order_id), message)
+
+    return submit(
+        form, decided, page=lambda: _order_page(job, company_form=form), back=_order_link(order_id)
+    )
 
 
 @bp.post("/orders/<int:order_id>/cancel")
 @role_required(*DESK)
 def cancel(order_id: int):
-    session = get_session()
-    job = orders.get(session, order_id)
+    job = orders.get(get_session(), order_id)
     form = CancelForm()
-    if not form.validate_on_submit():
-        return _order_page(job, status=400, cancel_form=form)
-    commit_or_flash(
-        session,
-        lambda: orders.cancel(session, current_user, job, form.reason.data),
-        _("The order is cancelled."),
+
+    def cancelled() -> Done:
+        orders.cancel(get_session(), current_user, job, form.reason.data)
+        return Done(_order_link(order_id), _("The order is cancelled."))
+
+    return submit(
+        form, cancelled, page=lambda: _order_page(job, cancel_form=form), back=_order_link(order_id)
     )
-    return redirect(url_for("consultant.order", order_id=order_id))
 
 
 @bp.get("/orders/<int:order_id>/match")
@@ -142,11 +100,10 @@ def cancel(order_id: int):
 def match(order_id: int):
     session = get_session()
     job = orders.get(session, order_id)
-    ranked = workers.candidates(session, job)
     return render_template(
         "consultant/match.html",
         order=job,
-        matches=ranked,
+        matches=workers.candidates(session, job),
         workers={w.id: w for w in workers.listing(session)},
         day_names=day_names,
     )
@@ -156,52 +113,35 @@ def match(order_id: int):
 @role_required(*DESK)
 def propose(order_id: int, worker_id: int):
     session = get_session()
-    job = orders.get(session, order_id)
-    worker = workers.get(session, worker_id)
-    area = job.work_area
-    limit_bp = settings.get(session).rate_adjust_limit_bp
+    job, worker = orders.get(session, order_id), workers.get(session, worker_id)
     form = ProposeForm()
-    if not form.is_submitted():
-        form.pay_rate_ore.data = area.pay_rate_ore
-        form.bill_rate_ore.data = area.bill_rate_ore
-        form.hours_per_week.data = job.hours_per_week
-        form.start_date.data = max(job.start_date, orders.today_local())
+    form.from_order(job, orders.today_local())
+    return submit(
+        form,
+        lambda: _proposed(job, worker, form),
+        page=lambda: _propose_page(job, worker, form),
+    )
 
-    def page(error: str | None = None):
-        if error:
-            form.form_errors.append(error)
-        return render_template(
-            "consultant/propose.html",
-            order=job,
-            worker=worker,
-            form=form,
-            pay_range=placements.rate_range(area.pay_rate_ore, limit_bp),
-            bill_range=placements.rate_range(area.bill_rate_ore, limit_bp),
-            limit_bp=limit_bp,
-            day_names=day_names,
-        ), (400 if form.is_submitted() else 200)
 
-    if not form.validate_on_submit():
-        return page()
+def _propose_page(job: JobOrder, worker: Worker, form: ProposeForm) -> str:
+    area, limit_bp = job.work_area, settings.get(get_session()).rate_adjust_limit_bp
+    return render_template(
+        "consultant/propose.html",
+        order=job,
+        worker=worker,
+        form=form,
+        pay_range=placements.rate_range(area.pay_rate_ore, limit_bp),
+        bill_range=placements.rate_range(area.bill_rate_ore, limit_bp),
+        limit_bp=limit_bp,
+        day_names=day_names,
+    )
 
-    def perform() -> Done:
-        placements.propose(
-            session,
-            current_user,
-            job,
-            worker,
-            pay_rate_ore=form.pay_rate_ore.data,
-            bill_rate_ore=form.bill_rate_ore.data,
-            hours_per_week=form.hours_per_week.data,
-            start_date=form.start_date.data,
-        )
-        return Done(
-            url_for("consultant.match", order_id=order_id),
-            _(
-                "%(worker)s is proposed to %(employer)s.",
-                worker=worker.display_name,
-                employer=job.employer.name,
-            ),
-        )
 
-    return once(session, form, perform, page)
+def _proposed(job: JobOrder, worker: Worker, form: ProposeForm) -> Done:
+    placements.propose(get_session(), current_user, job, worker, **form.terms())
+    message = _(
+        "%(worker)s is proposed to %(employer)s.",
+        worker=worker.display_name,
+        employer=job.employer.name,
+    )
+    return Done(url_for("consultant.match", order_id=job.id), message)

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, session
 from flask_login import current_user
-from wtforms import HiddenField
 
 from core.db import get_session
 from core.models import Role
-from portal.forms import Form
+from portal.forms.main import LanguageForm
 from portal.security import is_safe_redirect
 from portal.services import dashboards
 
 bp = Blueprint("main", __name__)
-
-
-class LanguageForm(Form):
-    next = HiddenField()
 
 
 @bp.get("/")

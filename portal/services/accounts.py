@@ -29,6 +29,11 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+def listing(session: Session) -> list[User]:
+    """Every login, by role and address (the admin's user list)."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the active user with this e-mail and password, or None."""
     user = find_by_email(session, email)

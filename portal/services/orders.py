@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, links, mail
@@ -133,6 +134,14 @@ def find_by_submission_key(session: Session, key: str) -> JobOrder | None:
     return session.scalar(select(JobOrder).where(JobOrder.submission_key == key))
 
 
+def _already_submitted(session: Session, submission_key: str) -> JobOrder:
+    """The order another request stored with this key while this one was checking."""
+    existing = find_by_submission_key(session, submission_key)
+    if existing is None:
+        raise Conflict(_("The form had expired. Please check it and send it again."))
+    return existing
+
+
 def known_employer(session: Session, cvr: str) -> Employer | None:
     """The employer that already owns this CVR (never a company still awaiting that check)."""
     return session.scalar(
@@ -141,6 +150,10 @@ def known_employer(session: Session, cvr: str) -> Employer | None:
         .order_by(Employer.id)
         .limit(1)
     )
+
+
+def employers_by_name(session: Session) -> list[Employer]:
+    return list(session.scalars(select(Employer).order_by(Employer.name)))
 
 
 def submit_public_order(
@@ -179,8 +192,11 @@ def submit_public_order(
         contact_phone=company.phone.strip(),
         submission_key=submission_key,
     )
-    session.add_all([employer, order])
-    session.flush()
+    try:
+        with session.begin_nested():  # the same form sent twice at once stores one order
+            session.add_all([employer, order])
+    except IntegrityError:
+        return _already_submitted(session, submission_key), False
     invited = False
     if known is None:
         invited = _invite_contact(session, None, order)
@@ -254,18 +270,26 @@ def create_order(session: Session, by: User, details: OrderDetails, submission_k
             raise NotFound()
         return existing
     area = _check_details(session, details)
-    order = _new_order(
-        details,
-        by.employer,
-        area,
-        contact_name=by.full_name,
-        contact_email=by.email,
-        contact_phone=by.phone,
-        submission_key=submission_key,
-        created_by_id=by.id,
-    )
-    session.add(order)
-    session.flush()
+    try:
+        # Made inside the savepoint: joining the employer's orders marks the employer changed,
+        # and the savepoint's flush must find the order in the session already.
+        with session.begin_nested():
+            order = _new_order(
+                details,
+                by.employer,
+                area,
+                contact_name=by.full_name,
+                contact_email=by.email,
+                contact_phone=by.phone,
+                submission_key=submission_key,
+                created_by_id=by.id,
+            )
+            session.add(order)
+    except IntegrityError:
+        existing = _already_submitted(session, submission_key)
+        if existing.employer_id != by.employer_id:
+            raise NotFound() from None
+        return existing
     audit.record(session, by, "order.created", order, employer_id=by.employer_id)
     return order
 

@@ -154,6 +154,24 @@ def listing(session: Session) -> list[Worker]:
     return list(session.scalars(select(Worker).order_by(Worker.first_name, Worker.last_name)))
 
 
+def consultants(session: Session) -> list[User]:
+    """The active consultants a worker may have as contact person."""
+    return list(
+        session.scalars(
+            select(User).where(User.role == Role.CONSULTANT, User.active).order_by(User.full_name)
+        )
+    )
+
+
+def placements_of(session: Session, worker: Worker) -> list[Placement]:
+    """The worker's placements, newest first (the profile's history)."""
+    return list(
+        session.scalars(
+            select(Placement).where(Placement.worker_id == worker.id).order_by(Placement.id.desc())
+        )
+    )
+
+
 def candidates(session: Session, order: JobOrder) -> list[matching.Match]:
     """Every worker who could take the order, ranked, minus those already on it."""
     on_order = set(

@@ -1,8 +1,11 @@
-"""Shared form fields and validators: money in kroner, Danish numbers (CVR, EAN, IBAN)."""
+"""Forms: the shared base (CSRF, Danish WTForms messages, the one-time key of a post that must
+take effect once), fields and validators (money in kroner, CVR, EAN, IBAN); each area's forms
+live in a module of this package (portal.forms.hours, portal.forms.payments ...)."""
 
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from babel import support
@@ -14,7 +17,7 @@ from stdnum import ean as stdnum_ean
 from stdnum import iban as stdnum_iban
 from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError as StdnumError
-from wtforms import Field, StringField
+from wtforms import Field, HiddenField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
@@ -172,3 +175,27 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _wtforms_translations
+
+
+# --- A post that must take effect once -------------------------------------------------------
+
+KEY_FIELD = "idempotency_key"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+EXPIRED = _l("The form was incomplete or has expired. Please check it and send it again.")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OnceForm(Form):
+    """A form whose post takes effect once: it carries a one-time key."""
+
+    idempotency_key = HiddenField(default=new_key)
+
+    def validate_idempotency_key(self, field) -> None:
+        if not KEY_PATTERN.fullmatch(field.data or ""):
+            field.data = new_key()  # the re-rendered form can be sent again
+            message = str(EXPIRED)
+            self.form_errors.append(message)  # a hidden field shows no error of its own
+            raise ValidationError(message)

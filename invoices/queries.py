@@ -1,0 +1,276 @@
+"""What the billing pages show: runs, the invoice list with its filters and totals, an
+invoice's credit notes and lines, an employer's invoices. Reads only; each takes the session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from core.models import (
+    BankImport,
+    BankLine,
+    Employer,
+    Invoice,
+    InvoiceFlags,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceStatus,
+    Payment,
+    Reminder,
+)
+from invoices import reminders
+from invoices.bank_import import INVOICE_NUMBER
+
+PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # the largest value of an integer column
+
+
+def recent_runs(session: Session, limit: int = 10) -> list[InvoiceRun]:
+    return list(session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(limit)))
+
+
+def run_history(session: Session, limit: int = 100) -> list:
+    """(run, number of invoices, their total) for the latest runs."""
+    return list(
+        session.execute(
+            select(
+                InvoiceRun, func.count(Invoice.id), func.coalesce(func.sum(Invoice.total_ore), 0)
+            )
+            .outerjoin(Invoice, Invoice.run_id == InvoiceRun.id)
+            .group_by(InvoiceRun.id)
+            .order_by(InvoiceRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def run_invoices(session: Session, run_id: int) -> list[Invoice]:
+    return list(
+        session.scalars(select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.number))
+    )
+
+
+def issued(
+    session: Session,
+    invoice_id: int,
+    *,
+    employer_id: int | None = None,
+    kind: InvoiceKind | None = None,
+) -> Invoice | None:
+    """An issued invoice or credit note (of this employer, of this kind, when given)."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.number is None:
+        return None
+    if employer_id is not None and invoice.employer_id != employer_id:
+        return None
+    if kind is not None and invoice.kind != kind:
+        return None
+    return invoice
+
+
+@dataclass
+class InvoiceList:
+    """One page of the finance invoice list and the totals of everything the filters match."""
+
+    invoices: list[Invoice]
+    count: int
+    subtotal_ore: int
+    vat_ore: int
+    total_ore: int
+    paid_ore: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and 0 < int(text) <= MAX_ID else 1
+
+
+def _filters(args: Mapping[str, str], today: date) -> list:
+    """The list's filters from the query string (values that make no sense are ignored)."""
+    conditions = [Invoice.number.is_not(None)]
+    status = args.get("status", "")
+    if status in {s.value for s in InvoiceStatus}:
+        conditions.append(Invoice.status == InvoiceStatus(status))
+    kind = args.get("kind", "")
+    if kind in {k.value for k in InvoiceKind}:
+        conditions.append(Invoice.kind == InvoiceKind(kind))
+    employer = args.get("employer", "")
+    if employer.isdigit() and 0 < int(employer) <= MAX_ID:
+        conditions.append(Invoice.employer_id == int(employer))
+    for name, op in (("from", "__ge__"), ("to", "__le__")):
+        try:
+            value = date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            continue
+        conditions.append(getattr(Invoice.issue_date, op)(value))
+    if args.get("overdue"):
+        conditions += [
+            Invoice.due_date < today,
+            Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]),
+        ]
+    return conditions
+
+
+def invoice_list(session: Session, args: Mapping[str, str], today: date) -> InvoiceList:
+    """The page the query string asks for, newest first, with the totals of all it matches."""
+    conditions = _filters(args, today)
+    count, subtotal, vat, total, paid = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Invoice.subtotal_ore), 0),
+            func.coalesce(func.sum(Invoice.vat_ore), 0),
+            func.coalesce(func.sum(Invoice.total_ore), 0),
+            func.coalesce(func.sum(Invoice.paid_ore), 0),
+        ).where(*conditions)
+    ).one()
+    page = _page_number(args.get("page"))
+    invoices = session.scalars(
+        select(Invoice)
+        .where(*conditions)
+        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return InvoiceList(list(invoices), count, subtotal, vat, total, paid, page)
+
+
+def employer_names(session: Session) -> list:
+    """(id, name) of every employer, for the list's filter."""
+    return list(session.execute(select(Employer.id, Employer.name).order_by(Employer.name)))
+
+
+def credit_notes_of(session: Session, invoice: Invoice) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
+        )
+    )
+
+
+def employer_invoices(session: Session, employer_id: int, limit: int = 200) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(Invoice.employer_id == employer_id, Invoice.number.is_not(None))
+            .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def lines_with_shifts(session: Session, invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's lines with the shifts each billed (the employer sees the hours behind)."""
+    return list(
+        session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice.id)
+            .options(selectinload(InvoiceLine.entries))
+            .order_by(InvoiceLine.position)
+        )
+    )
+
+
+# --- payments, bank imports, reminders ---------------------------------------------------------
+
+
+def invoice_by_number(session: Session, text: str) -> Invoice | None:
+    """An issued invoice (not a credit note) by its number ('F-2026-0001') or FI payment id."""
+    text = (text or "").strip()
+    match = INVOICE_NUMBER.fullmatch(text)
+    if match:
+        series, year, number = match.groups()
+        if int(number) > MAX_ID:
+            return None
+        return session.scalar(
+            select(Invoice).where(
+                Invoice.series == series.upper(),
+                Invoice.year == int(year),
+                Invoice.number == int(number),
+                Invoice.kind == InvoiceKind.INVOICE,
+            )
+        )
+    if text.isdigit() and len(text) == 15:
+        return session.scalar(
+            select(Invoice).where(Invoice.payment_id == text, Invoice.kind == InvoiceKind.INVOICE)
+        )
+    return None
+
+
+@dataclass
+class PaymentsOverview:
+    recent: list[Payment]  # the latest payments, newest first
+    unassigned: list[Payment]  # card payments we could not place on an invoice
+    prompts: list[InvoiceFlags]  # refunds that ask for a credit note
+
+
+def payments_overview(session: Session, limit: int = 100) -> PaymentsOverview:
+    recent = session.scalars(
+        select(Payment)
+        .options(selectinload(Payment.invoice))
+        .order_by(Payment.received_at.desc(), Payment.id.desc())
+        .limit(limit)
+    ).all()
+    unassigned = session.scalars(
+        select(Payment).where(Payment.invoice_id.is_(None)).order_by(Payment.received_at)
+    ).all()
+    prompts = session.scalars(
+        select(InvoiceFlags)
+        .where(InvoiceFlags.credit_note_prompt_at.is_not(None))
+        .options(selectinload(InvoiceFlags.invoice))
+    ).all()
+    return PaymentsOverview(list(recent), list(unassigned), list(prompts))
+
+
+def recent_bank_imports(session: Session, limit: int = 20) -> list[BankImport]:
+    return list(session.scalars(select(BankImport).order_by(BankImport.id.desc()).limit(limit)))
+
+
+def bank_lines(session: Session, batch: BankImport) -> list[BankLine]:
+    return list(
+        session.scalars(
+            select(BankLine)
+            .where(BankLine.import_id == batch.id)
+            .options(selectinload(BankLine.invoice), selectinload(BankLine.suggested_invoice))
+            .order_by(BankLine.line_number)
+        )
+    )
+
+
+@dataclass
+class ReminderOverview:
+    """Overdue invoices sorted for finance: a reminder due today, one that must wait for its
+    ten days, or none because the claim is disputed; and the reminders sent lately."""
+
+    due: list
+    waiting: list
+    disputed: list[Invoice]
+    sent: list[Reminder]
+
+
+def reminder_overview(session: Session, today: date, limit: int = 50) -> ReminderOverview:
+    overview = ReminderOverview([], [], [], [])
+    for invoice in reminders.overdue_invoices(session, today):
+        if reminders.is_disputed(session, invoice):
+            overview.disputed.append(invoice)
+            continue
+        plan = reminders.plan_next(session, invoice, today)
+        if plan is not None:
+            (overview.due if plan.due(today) else overview.waiting).append(plan)
+    overview.sent = list(
+        session.scalars(
+            select(Reminder)
+            .options(selectinload(Reminder.invoice))
+            .order_by(Reminder.created_at.desc(), Reminder.id.desc())
+            .limit(limit)
+        )
+    )
+    return overview

@@ -1,0 +1,83 @@
+"""Forms of the invoicing pages: the run's preview and issue, credit notes, buttons, and the
+bookkeeping file's period."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from core.models import BillingCadence
+from portal.forms import Form, OnceForm, db_id
+
+CADENCE_LABELS = {
+    BillingCadence.WEEKLY: _l("Weekly"),
+    BillingCadence.FORTNIGHTLY: _l("Every second week"),
+    BillingCadence.MONTHLY: _l("Monthly"),
+}
+
+
+def cadence(value: str | None) -> BillingCadence | None:
+    """The billing cadence a form names; none (all employers) for anything else."""
+    try:
+        return BillingCadence(value) if value else None
+    except ValueError:
+        return None
+
+
+class RunForm(Form):
+    period_end = DateField(
+        _l("Bill approved hours up to and including"), validators=[DataRequired()]
+    )
+    cadence = SelectField(_l("Billing cadence"), default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cadence.choices = [("", _("All employers"))] + [
+            (c.value, label) for c, label in CADENCE_LABELS.items()
+        ]
+
+
+class IssueForm(OnceForm):
+    invalid_message = _l("Choose a period end and at least one employer.")
+
+    period_end = DateField(validators=[DataRequired(message=invalid_message)])
+    cadence = SelectField(validate_choice=False, default="")
+    employer_ids = SelectMultipleField(_l("Employers"), coerce=db_id, validate_choice=False)
+
+    def validate_employer_ids(self, field):
+        if not field.data:
+            raise ValidationError(_("Choose at least one employer to invoice."))
+
+
+class CreditForm(OnceForm):
+    invalid_message = _l("Give a reason for the credit note.")
+
+    line_ids = SelectMultipleField(_l("Lines to credit"), coerce=db_id, validate_choice=False)
+    release = BooleanField(_l("Release the credited hours so they can be billed again"))
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=invalid_message), Length(max=500)]
+    )
+
+
+class ButtonForm(Form):
+    pass
+
+
+class BookkeepingForm(Form):
+    class Meta:
+        csrf = False  # a GET download
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def period(self, today: date) -> tuple[date, date] | None:
+        """The chosen period (this month so far by default), or None when it makes no sense."""
+        if not self.validate():
+            return None
+        start = self.date_from.data or today.replace(day=1)
+        end = self.date_to.data or today
+        return (start, end) if start <= end else None
