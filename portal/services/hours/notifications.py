@@ -123,5 +123,3 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
         audit.record(session, None, "hours.reminder_sent", user, waiting=count)
         sent += 1
     return sent
-
-
