@@ -24,6 +24,7 @@ from core.models import (
     invoice_line_entries,
     utcnow,
 )
+from core.snapshots import SellerSnapshot
 from invoices import documents, numbering
 
 
@@ -91,8 +92,10 @@ def issue_credit_note(
         vat_rate_bp=invoice.vat_rate_bp,
         vat_ore=vat,
         total_ore=total,
+        # The buyer exactly as the invoice froze it (copied as stored, not rebuilt, so an
+        # older snapshot keeps its keys); the seller as the organisation is now.
         buyer=invoice.buyer,
-        seller=documents.current_seller(org),
+        seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )
     session.add(note)

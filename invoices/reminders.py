@@ -195,8 +195,8 @@ def reminder_pdf(plan: ReminderPlan, sent_on: date, pay_url: str | None) -> byte
         locale="da",
         plan=plan,
         invoice=plan.invoice,
-        seller=plan.invoice.seller,
-        buyer=plan.invoice.buyer,
+        seller=plan.invoice.seller_party,
+        buyer=plan.invoice.buyer_party,
         sent_on=sent_on,
         rate=format_percent(plan.interest_rate_bp),
         pay_url=pay_url,
@@ -217,7 +217,7 @@ def send_reminder(
         return None
     link = payments.pay_url(invoice)
     pdf = reminder_pdf(plan, today, link)
-    address = invoice.employer.invoice_email or invoice.buyer.get("email", "")
+    address = invoice.employer.invoice_email or invoice.buyer_party.email
     reminder = Reminder(
         invoice_id=invoice.id,
         level=plan.level,

@@ -38,9 +38,11 @@ from core.models import (
     utcnow,
 )
 from core.shifts import APPROVED
+from core.snapshots import BuyerSnapshot, SellerSnapshot
 from invoices import documents, numbering
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class DraftLine:
@@ -270,8 +272,8 @@ def issue_for_employer(
         vat_rate_bp=draft.vat_rate_bp,
         vat_ore=draft.vat_ore,
         total_ore=draft.total_ore,
-        buyer=buyer_snapshot(employer, entries),
-        seller=documents.current_seller(org),
+        buyer=BuyerSnapshot.of(employer, (e.placement.job_order for e in entries)).to_json(),
+        seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )
     session.add(invoice)
@@ -327,26 +329,6 @@ def issue_for_employer(
         run_id=run.id,
     )
     return invoice
-
-
-def buyer_snapshot(employer: Employer, entries: list[TimeEntry]) -> dict:
-    orders = {e.placement.job_order for e in entries}
-    return {
-        "name": employer.name,
-        "address_line": employer.address_line,
-        "postcode": employer.postcode,
-        "city": employer.city,
-        "cvr": employer.cvr,
-        "ean": employer.ean or "",
-        "email": employer.invoice_email,
-        # Public bodies need the order number and person reference on every invoice.
-        "order_reference": ", ".join(
-            sorted({o.order_reference for o in orders if o.order_reference})
-        ),
-        "person_reference": ", ".join(
-            sorted({o.person_reference for o in orders if o.person_reference})
-        ),
-    }
 
 
 def process_run(
