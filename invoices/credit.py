@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from sqlalchemy import select, update
@@ -22,10 +21,9 @@ from core.models import (
     TimeEntry,
     User,
     invoice_line_entries,
-    utcnow,
 )
 from core.snapshots import SellerSnapshot
-from invoices import documents, numbering
+from invoices import documents, issuer
 
 
 def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
@@ -126,11 +124,17 @@ def issue_credit_note(
                 .execution_options(synchronize_session="fetch")
             )
     session.flush()
-    note.issue_date, note.year = today, today.year
-    note.number = numbering.next_number(session, note.series, note.year)
-    note.status, note.issued_at = InvoiceStatus.ISSUED, utcnow()
-    pdf = documents.invoice_pdf(session, note, reason=reason)
-    note.pdf, note.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+    issuer.issue(
+        session,
+        note,
+        today,
+        [
+            issuer.Rendition(
+                issuer.INVOICE_PDF,
+                lambda numbered: documents.invoice_pdf(session, numbered, reason=reason),
+            )
+        ],
+    )
 
     invoice.credited_ore += note.total_ore
     if invoice.credited_ore + invoice.paid_ore >= invoice.total_ore:
