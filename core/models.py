@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.snapshots import BuyerSnapshot, SellerSnapshot
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -581,6 +583,8 @@ class Invoice(Base):
     )
     payment_id: Mapped[str | None] = mapped_column(String(15), unique=True)  # FI +71 id
     # Buyer and seller as they were when issued: the invoice must not change if they do.
+    # Stored as BuyerSnapshot/SellerSnapshot.to_json(); read them through buyer_party and
+    # seller_party, never by key.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
     # The archived documents load only when read (lists never need them).
@@ -618,6 +622,14 @@ class Invoice(Base):
     @property
     def is_credit_note(self) -> bool:
         return self.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def buyer_party(self) -> BuyerSnapshot:
+        return BuyerSnapshot.from_json(self.buyer)
+
+    @property
+    def seller_party(self) -> SellerSnapshot:
+        return SellerSnapshot.from_json(self.seller)
 
     __table_args__ = (
         UniqueConstraint("series", "year", "number", name="uq_invoices_number"),

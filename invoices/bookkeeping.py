@@ -51,6 +51,7 @@ def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
     sheet.row(COLUMNS)
     sums = [0, 0, 0]
     for invoice in invoices:
+        buyer = invoice.buyer_party
         sign = -1 if invoice.kind == InvoiceKind.CREDIT_NOTE else 1
         figures = [sign * invoice.subtotal_ore, sign * invoice.vat_ore, sign * invoice.total_ore]
         sums = [a + b for a, b in zip(sums, figures, strict=True)]
@@ -59,9 +60,9 @@ def bookkeeping_csv(session: Session, date_from: date, date_to: date) -> str:
                 invoice.display_number,
                 "kreditnota" if sign < 0 else "faktura",
                 invoice.issue_date.strftime("%d-%m-%Y"),
-                invoice.buyer.get("name", ""),
-                invoice.buyer.get("cvr", ""),
-                invoice.buyer.get("ean", ""),
+                buyer.name,
+                buyer.cvr,
+                buyer.ean,
                 *(kroner(v) for v in figures),
                 invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
                 invoice.status.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from sqlalchemy import select, update
@@ -22,9 +21,9 @@ from core.models import (
     TimeEntry,
     User,
     invoice_line_entries,
-    utcnow,
 )
-from invoices import documents, numbering
+from core.snapshots import SellerSnapshot
+from invoices import documents, issuer
 
 
 def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
@@ -91,8 +90,10 @@ def issue_credit_note(
         vat_rate_bp=invoice.vat_rate_bp,
         vat_ore=vat,
         total_ore=total,
+        # The buyer exactly as the invoice froze it (copied as stored, not rebuilt, so an
+        # older snapshot keeps its keys); the seller as the organisation is now.
         buyer=invoice.buyer,
-        seller=documents.current_seller(org),
+        seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )
     session.add(note)
@@ -123,11 +124,17 @@ def issue_credit_note(
                 .execution_options(synchronize_session="fetch")
             )
     session.flush()
-    note.issue_date, note.year = today, today.year
-    note.number = numbering.next_number(session, note.series, note.year)
-    note.status, note.issued_at = InvoiceStatus.ISSUED, utcnow()
-    pdf = documents.invoice_pdf(session, note, reason=reason)
-    note.pdf, note.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+    issuer.issue(
+        session,
+        note,
+        today,
+        [
+            issuer.Rendition(
+                issuer.INVOICE_PDF,
+                lambda numbered: documents.invoice_pdf(session, numbered, reason=reason),
+            )
+        ],
+    )
 
     invoice.credited_ore += note.total_ore
     if invoice.credited_ore + invoice.paid_ore >= invoice.total_ore:

@@ -11,46 +11,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import (
-    Invoice,
-    InvoiceLine,
-    OrganisationSettings,
-    Placement,
-    TimeEntry,
-    invoice_line_entries,
-)
+from core.models import Invoice, InvoiceLine, Placement, TimeEntry, invoice_line_entries
+from core.snapshots import BuyerSnapshot, SellerSnapshot
 from invoices import numbering, timesheets
 from invoices.pdf import engine
-
-SELLER_FIELDS = (
-    "legal_name",
-    "cvr",
-    "address_line",
-    "postcode",
-    "city",
-    "email",
-    "phone",
-    "bank_reg",
-    "bank_account",
-    "iban",
-    "bic",
-    "fi_creditor_number",
-    "late_interest_rate_bp",
-    "payment_terms_days",
-)
-
-
-def current_seller(org: OrganisationSettings) -> dict:
-    """The seller's details as they are now, to be frozen into an invoice."""
-    return {name: getattr(org, name) for name in SELLER_FIELDS}
 
 
 @dataclass(frozen=True)
 class InvoiceDocument:
     invoice: Invoice
     lines: list[InvoiceLine]
-    seller: dict
-    buyer: dict
+    seller: SellerSnapshot
+    buyer: BuyerSnapshot
     fi_line: str | None
     pay_url: str | None
     reason: str
@@ -68,15 +40,15 @@ def invoice_html(
     session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
 ) -> str:
     """The invoice document's HTML (what invoice_pdf renders)."""
-    seller = invoice.seller
+    seller = invoice.seller_party
     fi = None
     if not invoice.is_credit_note and invoice.payment_id:
-        fi = numbering.fi_line(invoice.payment_id, seller.get("fi_creditor_number", ""))
+        fi = numbering.fi_line(invoice.payment_id, seller.fi_creditor_number)
     document = InvoiceDocument(
         invoice=invoice,
         lines=list(invoice.lines),
         seller=seller,
-        buyer=invoice.buyer,
+        buyer=invoice.buyer_party,
         fi_line=fi,
         pay_url=pay_url,
         reason=reason,

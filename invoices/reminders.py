@@ -15,7 +15,6 @@ ten-day spacing and the unique (invoice, level) make a second run the same day s
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,7 +36,7 @@ from core.models import (
     Reminder,
     User,
 )
-from invoices import payments
+from invoices import issuer, payments
 from invoices.pdf import engine
 
 log = logging.getLogger(__name__)
@@ -195,8 +194,8 @@ def reminder_pdf(plan: ReminderPlan, sent_on: date, pay_url: str | None) -> byte
         locale="da",
         plan=plan,
         invoice=plan.invoice,
-        seller=plan.invoice.seller,
-        buyer=plan.invoice.buyer,
+        seller=plan.invoice.seller_party,
+        buyer=plan.invoice.buyer_party,
         sent_on=sent_on,
         rate=format_percent(plan.interest_rate_bp),
         pay_url=pay_url,
@@ -216,8 +215,7 @@ def send_reminder(
     if plan is None or not plan.due(today):
         return None
     link = payments.pay_url(invoice)
-    pdf = reminder_pdf(plan, today, link)
-    address = invoice.employer.invoice_email or invoice.buyer.get("email", "")
+    address = invoice.employer.invoice_email or invoice.buyer_party.email
     reminder = Reminder(
         invoice_id=invoice.id,
         level=plan.level,
@@ -232,9 +230,12 @@ def send_reminder(
         interest_ore=plan.interest_ore,
         total_due_ore=plan.total_due_ore,
         email_to=address,
-        pdf=pdf,
-        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         created_by_id=by.id if by is not None and by.is_authenticated else None,
+    )
+    # Not numbered (its level names it), but archived like every issued document.
+    issuer.archive(
+        reminder,
+        [issuer.Rendition(issuer.REMINDER_PDF, lambda _r: reminder_pdf(plan, today, link))],
     )
     session.add(reminder)
     session.flush()

@@ -3,7 +3,6 @@ employer, with lines per placement and ISO week, a gapless number and archived P
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,7 +37,8 @@ from core.models import (
     utcnow,
 )
 from core.shifts import APPROVED
-from invoices import documents, numbering
+from core.snapshots import BuyerSnapshot, SellerSnapshot
+from invoices import documents, issuer
 
 log = logging.getLogger(__name__)
 
@@ -271,8 +271,8 @@ def issue_for_employer(
         vat_rate_bp=draft.vat_rate_bp,
         vat_ore=draft.vat_ore,
         total_ore=draft.total_ore,
-        buyer=buyer_snapshot(employer, entries),
-        seller=documents.current_seller(org),
+        buyer=BuyerSnapshot.of(employer, (e.placement.job_order for e in entries)).to_json(),
+        seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )
     session.add(invoice)
@@ -306,17 +306,21 @@ def issue_for_employer(
     else:  # nothing prepared, or the shifts changed since: render them now
         timesheet = documents.entries_timesheet_pdf(session, entries)
     # Number last: the counter row stays locked from here until the commit.
-    invoice.issue_date = today
-    invoice.year = today.year
-    invoice.due_date = today + timedelta(days=employer.payment_terms_days or org.payment_terms_days)
-    invoice.number = numbering.next_number(session, invoice.series, invoice.year)
-    invoice.payment_id = numbering.payment_id(invoice.year, invoice.number)
-    invoice.status = InvoiceStatus.ISSUED
-    invoice.issued_at = utcnow()
-    pdf = documents.invoice_pdf(session, invoice, pay_url=documents.card_pay_url(invoice))
-    invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
-    invoice.timesheet_pdf = timesheet
-    invoice.timesheet_sha256 = hashlib.sha256(timesheet).hexdigest()
+    issuer.issue(
+        session,
+        invoice,
+        today,
+        [
+            issuer.Rendition(
+                issuer.INVOICE_PDF,
+                lambda numbered: documents.invoice_pdf(
+                    session, numbered, pay_url=documents.card_pay_url(numbered)
+                ),
+            ),
+            issuer.Rendition.rendered(issuer.TIMESHEET_PDF, timesheet),
+        ],
+        due_date=today + timedelta(days=employer.payment_terms_days or org.payment_terms_days),
+    )
     session.flush()
     audit.record(
         session,
@@ -328,26 +332,6 @@ def issue_for_employer(
         run_id=run.id,
     )
     return invoice
-
-
-def buyer_snapshot(employer: Employer, entries: list[TimeEntry]) -> dict:
-    orders = {e.placement.job_order for e in entries}
-    return {
-        "name": employer.name,
-        "address_line": employer.address_line,
-        "postcode": employer.postcode,
-        "city": employer.city,
-        "cvr": employer.cvr,
-        "ean": employer.ean or "",
-        "email": employer.invoice_email,
-        # Public bodies need the order number and person reference on every invoice.
-        "order_reference": ", ".join(
-            sorted({o.order_reference for o in orders if o.order_reference})
-        ),
-        "person_reference": ", ".join(
-            sorted({o.person_reference for o in orders if o.person_reference})
-        ),
-    }
 
 
 def process_run(
