@@ -23,7 +23,14 @@ MUTABLE_AFTER_ISSUE = {
     "delivered_at",
 }
 # Archived bytes are written once, in the issuing transaction.
-WRITE_ONCE = {"pdf", "pdf_sha256", "timesheet_pdf", "timesheet_sha256"}
+# Each archived document with the column that holds its checksum.
+CHECKSUM_OF = {
+    "pdf": "pdf_sha256",
+    "pdf_sha256": "pdf_sha256",
+    "timesheet_pdf": "timesheet_sha256",
+    "timesheet_sha256": "timesheet_sha256",
+}
+WRITE_ONCE = set(CHECKSUM_OF)
 # A billed shift keeps its hours; only a credit note may release it (invoice_line_id -> None).
 FROZEN_ENTRY_FIELDS = {
     "placement_id",
@@ -67,7 +74,7 @@ def _check_invoice(invoice: Invoice) -> None:
         if name in WRITE_ONCE:
             # Archived bytes may be written while their checksum was still empty (the PDF
             # column itself is deferred, so its old value is not at hand; the checksum is).
-            checksum = name if name.endswith("_sha256") else f"{name}_sha256"
+            checksum = CHECKSUM_OF[name]
             if _before(state.attrs[checksum].history, getattr(invoice, checksum)) is None:
                 continue
         raise ImmutableInvoice(f"issued invoice {invoice.display_number}: {name} cannot change")

@@ -163,6 +163,7 @@ def test_issued_invoices_cannot_change_or_be_deleted(app, db, ctx):
         lambda: setattr(invoice, "total_ore", 1),
         lambda: setattr(invoice, "number", 99),
         lambda: setattr(invoice, "pdf", b"forged"),
+        lambda: setattr(invoice, "timesheet_pdf", b"forged"),
         lambda: setattr(invoice.lines[0], "amount_ore", 1),
         lambda: db.delete(invoice),
         lambda: db.delete(invoice.lines[0]),
