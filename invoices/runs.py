@@ -42,6 +42,7 @@ from invoices import documents, numbering
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class DraftLine:
     placement: Placement

@@ -299,5 +299,3 @@ def auto_approve(session: Session, now: datetime | None = None) -> int:
         audit.record(session, None, "time_entry.auto_approved", entry, side=missing.value)
         approved += 1
     return approved
-
-

@@ -239,5 +239,3 @@ def validate_shift(
                 )
             )
     return duration - shift.break_minutes
-
-
