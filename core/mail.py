@@ -1,4 +1,6 @@
-"""Outgoing e-mail behind one class: SMTP when configured, else .eml files in an outbox."""
+"""Outgoing e-mail: subject and body from templates/email/, queued on the database session
+until it commits, then sent behind one class: SMTP when configured, else .eml files in an
+outbox."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
@@ -103,6 +106,18 @@ class Mailer:
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(email)
+
+
+def compose(template: str, **context: Any) -> tuple[str, str]:
+    """The subject and body of templates/email/<template>.txt (its blocks `subject` and
+    `body`) in the current language: callers force the recipient's around this call."""
+    email = current_app.jinja_env.get_template(f"email/{template}.txt")
+    # Flask autoescapes .html and the like, never .txt: a name or reason someone typed with
+    # "<" or "&" in it arrives in the plain-text e-mail exactly as typed.
+    variables = email.new_context(context)
+    subject = "".join(email.blocks["subject"](variables))
+    body = "".join(email.blocks["body"](variables))
+    return subject, body
 
 
 def mailer() -> Mailer:

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from core import mail
 from core.db import database
-from core.i18n import force_locale, money
-from core.i18n import gettext as _
+from core.i18n import force_locale
 from core.jobs import job
 from core.models import DeliveryState, Invoice, utcnow
 
@@ -23,34 +22,11 @@ def message_for(invoice: Invoice) -> mail.Message:
     number = invoice.display_number
     with force_locale("da"):
         if invoice.is_credit_note:
-            subject = _("Credit note %(number)s", number=number)
-            text = _(
-                "Dear %(name)s,\n\nAttached is credit note %(number)s of %(total)s, which "
-                "corrects invoice %(original)s.\n\nKind regards\n%(seller)s\n",
-                name=invoice.buyer.get("name", ""),
-                number=number,
-                total=money(invoice.total_ore),
-                original=invoice.credited_invoice.display_number
-                if invoice.credited_invoice
-                else "",
-                seller=invoice.seller.get("legal_name", ""),
-            )
+            subject, text = mail.compose("credit_note", invoice=invoice)
         else:
-            subject = _("Invoice %(number)s", number=number)
-            text = _(
-                "Dear %(name)s,\n\nAttached is invoice %(number)s of %(total)s for the "
-                "approved hours, due %(due)s, with the timesheet.\n\nPlease use payment id "
-                "%(payment_id)s when you pay by bank transfer.\n\nKind regards\n%(seller)s\n",
-                name=invoice.buyer.get("name", ""),
-                number=number,
-                total=money(invoice.total_ore),
-                due=invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
-                payment_id=invoice.payment_id or "",
-                seller=invoice.seller.get("legal_name", ""),
+            subject, text = mail.compose(
+                "invoice", invoice=invoice, pay_link=card_pay_link(invoice)
             )
-            pay_link = card_pay_link(invoice)
-            if pay_link:
-                text += "\n" + _("Pay by card: %(url)s", url=pay_link) + "\n"
     attachments = [mail.Attachment(f"{number}.pdf", invoice.pdf or b"")]
     if invoice.timesheet_pdf:
         attachments.append(mail.Attachment(f"{number}-timeseddel.pdf", invoice.timesheet_pdf))

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, mail
 from core import settings as settings_service
-from core.i18n import force_locale, format_percent, money
-from core.i18n import gettext as _
+from core.i18n import force_locale, format_percent
 from core.models import (
     Invoice,
     InvoiceFlags,
@@ -261,27 +260,9 @@ def reminder_message(
 ) -> mail.Message:
     number = invoice.display_number
     with force_locale("da"):
-        subject = _(
-            "Reminder %(level)d for invoice %(number)s", level=reminder.level, number=number
+        subject, text = mail.compose(
+            "invoice_reminder", invoice=invoice, reminder=reminder, pay_link=link
         )
-        text = _(
-            "Dear %(name)s,\n\nWe have not received full payment of invoice %(number)s, "
-            "due %(due)s. Attached is reminder %(level)d with the amount now due: %(total)s, "
-            "including fees and late interest.\n\nPlease pay to reg. no. %(reg)s account "
-            "%(account)s with payment id %(payment_id)s.\n\nIf you have paid in the "
-            "meantime, please disregard this reminder.\n\nKind regards\n%(seller)s\n",
-            name=invoice.buyer.get("name", ""),
-            number=number,
-            due=invoice.due_date.strftime("%d-%m-%Y") if invoice.due_date else "",
-            level=reminder.level,
-            total=money(reminder.total_due_ore),
-            reg=invoice.seller.get("bank_reg", ""),
-            account=invoice.seller.get("bank_account", ""),
-            payment_id=invoice.payment_id or "",
-            seller=invoice.seller.get("legal_name", ""),
-        )
-        if link:
-            text += "\n" + _("Pay by card: %(url)s", url=link) + "\n"
     attachment = mail.Attachment(f"rykker-{reminder.level}-{number}.pdf", reminder.pdf or b"")
     return mail.Message(address, subject, text, [attachment])
 

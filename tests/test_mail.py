@@ -9,6 +9,7 @@ import time
 
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from core import mail
 from core.mail import Attachment, Mailer, Message
@@ -82,3 +83,22 @@ def test_in_a_request_mail_goes_out_after_the_response(app, client, db, mailbox)
         assert mailbox.to(user.email) == []
     app.extensions["postbox"].wait()
     assert len(mailbox.to(user.email)) == 1
+
+
+def test_composed_mail_is_plain_text_in_the_forced_language(app, db):
+    """E-mail templates are text, not HTML: what someone typed arrives exactly as typed."""
+    user = factories.UserFactory(full_name="Ann <b>Hansen</b> & Co", email="ann@example.dk")
+    link = "http://localhost/set?a=1&b=2"
+    with force_locale("da"):
+        subject, text = mail.compose("account_invitation", user=user, days=3, link=link)
+    assert subject == "Din invitation til Småjobportalen"
+    assert text.startswith("Hej Ann <b>Hansen</b> & Co\n\nDu er inviteret til Småjobportalen.")
+    assert f"\n\n{link}\n\n" in text
+    with force_locale("en"):
+        subject, text = mail.compose("account_invitation", user=user, days=3, link=link)
+    assert subject == "Your invitation to Småjobportalen"
+    assert text.startswith("Hello Ann <b>Hansen</b> & Co,\n\nYou have been invited")
+    assert text.endswith(
+        "(the link works once and for 3 days):\n\n" + link + "\n\n"
+        "Your login is your e-mail address: ann@example.dk\n"
+    )

@@ -110,16 +110,8 @@ def send_invitation(session: Session, user: User) -> None:
     token = issue_token(session, user, INVITE, timedelta(hours=hours))
     link = links.absolute_url("auth.set_password", token=token)
     with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nYou have been invited to Småjobportalen. Choose your password "
-            "here (the link works once and for %(days)d days):\n\n%(link)s\n\n"
-            "Your login is your e-mail address: %(email)s\n",
-            name=user.full_name or user.email,
-            days=hours // 24,
-            link=link,
-            email=user.email,
-        )
-        mail.queue(session, mail.Message(user.email, _("Your invitation to Småjobportalen"), body))
+        subject, body = mail.compose("account_invitation", user=user, days=hours // 24, link=link)
+        mail.queue(session, mail.Message(user.email, subject, body))
 
 
 def request_reset(session: Session, email: str) -> None:
@@ -127,7 +119,7 @@ def request_reset(session: Session, email: str) -> None:
     user = find_by_email(session, email)
     if user is None or not user.active:
         return
-    _send_reset_link(session, user, _reset_requested_mail)
+    _send_reset_link(session, user, "account_reset")
     audit.record(session, None, "user.reset_requested", user)
 
 
@@ -145,45 +137,19 @@ def notify_lockout(session: Session, email: str, *, now=None) -> None:
     if last is not None and now - last < LOCKOUT_NOTICE_INTERVAL:
         return
     user.lockout_notified_at = now
-    _send_reset_link(session, user, _locked_mail)
+    _send_reset_link(session, user, "account_locked")
     audit.record(session, None, "user.lockout_notified", user)
 
 
-def _send_reset_link(session: Session, user: User, compose) -> None:
-    """Queue an e-mail with a fresh one-time reset link; `compose(user, link, hours)` gives
-    the subject and body, in the user's own language."""
+def _send_reset_link(session: Session, user: User, template: str) -> None:
+    """Queue the e-mail `template` with a fresh one-time reset link, in the user's own
+    language."""
     hours = current_app.config["RESET_MAX_AGE_HOURS"]
     token = issue_token(session, user, RESET, timedelta(hours=hours))
     link = links.absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale):
-        subject, body = compose(user, link, hours)
+        subject, body = mail.compose(template, user=user, link=link, hours=hours)
         mail.queue(session, mail.Message(user.email, subject, body))
-
-
-def _reset_requested_mail(user: User, link: str, hours: int) -> tuple[str, str]:
-    return _("Reset your password"), _(
-        "Hello %(name)s,\n\nSomeone asked to reset the password for %(email)s. If it was "
-        "you, choose a new password here (the link works once and for %(hours)d hour):"
-        "\n\n%(link)s\n\nIf it was not you, ignore this e-mail; nothing has changed.\n",
-        name=user.full_name or user.email,
-        email=user.email,
-        hours=hours,
-        link=link,
-    )
-
-
-def _locked_mail(user: User, link: str, hours: int) -> tuple[str, str]:
-    return _("Your account was locked after failed log-ins"), _(
-        "Hello %(name)s,\n\nSomeone has tried to log in to %(email)s with a wrong password "
-        "several times, so log-in is locked for the next 15 minutes. If it was not you, "
-        "somebody may be guessing your password: choose a new one.\n\nTo log in now, "
-        "choose a new password here (the link works once and for %(hours)d hour):\n\n"
-        "%(link)s\n",
-        name=user.full_name or user.email,
-        email=user.email,
-        hours=hours,
-        link=link,
-    )
 
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -75,15 +76,16 @@ def today_local() -> date:
     return datetime.now(zone).date()
 
 
-def notify(session: Session, users: Iterable[User], build: Callable[[User], tuple[str, str]]):
-    """Queue one e-mail per active user; `build` runs in the recipient's own language."""
+def notify(session: Session, users: Iterable[User], template: str, **context: Any) -> None:
+    """Queue the e-mail `template` once per active user, in the recipient's own language (the
+    template sees the recipient as `user`)."""
     seen = set()
     for user in users:
         if user is None or not user.active or user.email in seen:
             continue
         seen.add(user.email)
         with force_locale(user.locale):
-            subject, body = build(user)
+            subject, body = mail.compose(template, user=user, **context)
         mail.queue(session, mail.Message(user.email, subject, body))
 
 
@@ -224,18 +226,12 @@ def _confirm_to_contact(session: Session, order: JobOrder) -> None:
     already has a login, so the form cannot be used to find out which addresses do."""
     if not order.contact_email:
         return
-    body = _(
-        'Hello %(name)s,\n\nThank you for your order "%(title)s" (no. %(number)d). A consultant '
-        "calls you within %(days)d working days to talk about the task.\n\nIf you already "
-        "have a login to Småjobportalen, you can follow the order there once the consultant "
-        "has linked it to your company:\n%(link)s\n",
-        name=order.contact_name or order.contact_email,
-        title=order.title,
-        number=order.id,
+    subject, body = mail.compose(
+        "order_received",
+        order=order,
         days=CALLBACK_WORKING_DAYS,
         link=links.absolute_url("auth.login"),
     )
-    subject = _("We have received your order: %(title)s", title=order.title)
     mail.queue(session, mail.Message(order.contact_email, subject, body))
 
 
@@ -368,20 +364,10 @@ def take(session: Session, by: User, order: JobOrder) -> None:
     notify(
         session,
         employer_users(order.employer),
-        lambda user: (
-            _("Your contact person for %(title)s", title=order.title),
-            _(
-                "Hello %(name)s,\n\n%(consultant)s is your fixed contact person for the order "
-                '"%(title)s" and is finding the right person for you.\n\n'
-                "Phone: %(phone)s\nE-mail: %(email)s\n\nSee the order: %(link)s\n",
-                name=user.full_name or user.email,
-                consultant=by.full_name,
-                title=order.title,
-                phone=by.phone or "—",
-                email=by.email,
-                link=links.absolute_url("orders.detail", order_id=order.id),
-            ),
-        ),
+        "order_taken",
+        order=order,
+        contact=by,
+        link=links.absolute_url("orders.detail", order_id=order.id),
     )
 
 
@@ -450,17 +436,10 @@ def cancel(session: Session, by: User, order: JobOrder, reason: str) -> None:
         notify(
             session,
             [order.consultant],
-            lambda user: (
-                _("Order cancelled: %(title)s", title=order.title),
-                _(
-                    '%(employer)s has cancelled the order "%(title)s".\n\nReason: %(reason)s\n'
-                    "\n%(link)s\n",
-                    employer=order.employer.name,
-                    title=order.title,
-                    reason=reason,
-                    link=links.absolute_url("consultant.order", order_id=order.id),
-                ),
-            ),
+            "order_cancelled",
+            order=order,
+            reason=reason,
+            link=links.absolute_url("consultant.order", order_id=order.id),
         )
 
 

@@ -196,22 +196,9 @@ def propose(
     notify(
         session,
         employer_users(order.employer),
-        lambda user: (
-            _("A worker is proposed for %(title)s", title=order.title),
-            _(
-                'Hello %(name)s,\n\nWe propose %(worker)s for your order "%(title)s": '
-                "%(hours)d hours a week from %(start)s.\n\nPlease accept or decline here:\n"
-                "%(link)s\n\nYour contact person: %(consultant)s, %(phone)s\n",
-                name=user.full_name or user.email,
-                worker=worker.display_name,
-                title=order.title,
-                hours=hours_per_week,
-                start=start_date.strftime("%d-%m-%Y"),
-                link=link,
-                consultant=placement.consultant.full_name,
-                phone=placement.consultant.phone or placement.consultant.email,
-            ),
-        ),
+        "placement_proposed",
+        placement=placement,
+        link=link,
     )
     return placement
 
@@ -235,22 +222,9 @@ def employer_accept(session: Session, by: User, placement: Placement) -> None:
     notify(
         session,
         [worker_user] if worker_user else [],
-        lambda user: (
-            _("A job for you at %(employer)s", employer=placement.employer.name),
-            _(
-                'Hello %(name)s,\n\n%(employer)s would like you for "%(title)s": '
-                "%(hours)d hours a week from %(start)s.\n\nSee the job and say yes here:\n"
-                "%(link)s\n\nQuestions? Call %(consultant)s, %(phone)s\n",
-                name=placement.worker.first_name,
-                employer=placement.employer.name,
-                title=placement.job_order.title,
-                hours=placement.hours_per_week,
-                start=placement.start_date.strftime("%d-%m-%Y"),
-                link=link,
-                consultant=placement.consultant.full_name if placement.consultant else "",
-                phone=placement.consultant.phone if placement.consultant else "",
-            ),
-        ),
+        "placement_offer",
+        placement=placement,
+        link=link,
     )
 
 
@@ -273,23 +247,9 @@ def worker_accept(session: Session, by: User, placement: Placement) -> None:
     notify(
         session,
         [u for u in recipients if u is not None],
-        lambda user: (
-            _(
-                "%(worker)s starts on %(start)s",
-                worker=placement.worker.display_name,
-                start=placement.start_date.strftime("%d-%m-%Y"),
-            ),
-            _(
-                "Both sides have said yes: %(worker)s starts at %(employer)s on %(start)s, "
-                '%(hours)d hours a week ("%(title)s").\n\n%(link)s\n',
-                worker=placement.worker.display_name,
-                employer=placement.employer.name,
-                start=placement.start_date.strftime("%d-%m-%Y"),
-                hours=placement.hours_per_week,
-                title=placement.job_order.title,
-                link=link,
-            ),
-        ),
+        "placement_started",
+        placement=placement,
+        link=link,
     )
 
 
@@ -311,22 +271,11 @@ def decline(session: Session, by: User, placement: Placement, reason: str) -> No
     notify(
         session,
         [placement.consultant] if placement.consultant else [],
-        lambda user: (
-            _(
-                "Proposal declined: %(worker)s for %(title)s",
-                worker=placement.worker.display_name,
-                title=placement.job_order.title,
-            ),
-            _(
-                '%(who)s declined the proposal of %(worker)s for "%(title)s".\n\n'
-                "Reason: %(reason)s\n\nFind another candidate: %(link)s\n",
-                who=who,
-                worker=placement.worker.display_name,
-                title=placement.job_order.title,
-                reason=reason,
-                link=links.absolute_url("consultant.match", order_id=placement.job_order_id),
-            ),
-        ),
+        "placement_declined",
+        placement=placement,
+        who=who,
+        reason=reason,
+        link=links.absolute_url("consultant.match", order_id=placement.job_order_id),
     )
 
 
