@@ -30,7 +30,7 @@ def message_for(invoice: Invoice) -> mail.Message:
     attachments = [mail.Attachment(f"{number}.pdf", invoice.pdf or b"")]
     if invoice.timesheet_pdf:
         attachments.append(mail.Attachment(f"{number}-timeseddel.pdf", invoice.timesheet_pdf))
-    return mail.Message(invoice.buyer.get("email", ""), subject, text, attachments)
+    return mail.Message(invoice.buyer_party.email, subject, text, attachments)
 
 
 def card_pay_link(invoice: Invoice) -> str | None:

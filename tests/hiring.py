@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from core import models as m
 from portal.forms import new_key
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 NEW_CVR = "27355021"  # valid (modulus 11) and not among the factories' numbers
 KNOWN_CVR = "13585628"

@@ -7,8 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pypdf import PdfReader
 
-from core.models import OrganisationSettings
+from core.db import database
+from core.models import Invoice, OrganisationSettings
+from invoices import runs
 from tests import factories
+
+PERIOD_END = date(2026, 11, 30)
 
 
 def organisation(db) -> OrganisationSettings:
@@ -72,3 +76,14 @@ def pdf_text(content: bytes) -> str:
     """All pages' text with white space folded (PDF line breaks fall anywhere)."""
     reader = PdfReader(io.BytesIO(content))
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def issue_run(db, period_end=PERIOD_END, employer_ids=None):
+    """Start and process a run the way the background job does; returns the issued invoices."""
+    run_id = runs.start_run(db, None, period_end, employer_ids=employer_ids).id
+    # Commit and keep no transaction open in the test's session while the run works: the
+    # sessions share one connection here, and an older savepoint would swallow the run's.
+    db.commit()
+    ids = runs.process_run(database().sessionmaker, run_id)
+    db.expire_all()
+    return [db.get(Invoice, i) for i in ids]

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import csrf_token_in, one_time_key
+from tests.helpers import csrf_token_in, one_time_key
 
 
 class Browser:

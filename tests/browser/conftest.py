@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from core import models as m
 from portal import create_app
 from tests import factories
-from tests.conftest import ROOT, alembic_config, free_port
+from tests.helpers import ROOT, alembic_config, free_port
 from tests.invoicing import organisation
 from tests.stripe_server import WEBHOOK_SECRET, localstripe_server
 
@@ -24,7 +24,7 @@ __all__ = ["localstripe_server"]  # a fixture used below
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
 
 
 @pytest.fixture(scope="session")

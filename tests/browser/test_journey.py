@@ -13,7 +13,7 @@ import pytest
 
 from portal.services.hours import business_today
 from tests.browser.conftest import ARTIFACTS
-from tests.conftest import body
+from tests.helpers import body
 from tests.invoicing import pdf_text
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,7 @@ from core.models import (
 )
 from invoices import bank_import
 from tests import factories
-from tests.conftest import post_form
+from tests.helpers import post_form
 
 
 def test_parses_danish_semicolon_files_with_bom_and_thousands():

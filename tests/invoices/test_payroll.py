@@ -17,7 +17,7 @@ from core.errors import Invalid
 from core.models import PayrollExport, PayrollFormat, Role, TimeEntry
 from invoices import payroll
 from tests import factories
-from tests.conftest import post_form
+from tests.helpers import post_form
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)

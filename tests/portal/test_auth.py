@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.models import AuditEvent, Role, User, UserToken, utcnow
 from tests import factories
-from tests.conftest import body, csrf_token, link_in, login, post_form
+from tests.helpers import body, csrf_token, link_in, login, post_form
 
 
 def test_login_and_logout(client, db):

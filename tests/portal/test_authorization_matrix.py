@@ -21,7 +21,7 @@ from core.models import (
     User,
 )
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.stripe_server import localstripe_server, stripe_on
 
 __all__ = ["localstripe_server", "stripe_on"]  # fixtures used below

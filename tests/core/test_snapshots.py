@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.snapshots import BuyerSnapshot, SellerSnapshot
-from tests.invoicing import employer_with_hours, organisation
-from tests.test_invoicing import issue_run
+from tests.invoicing import employer_with_hours, issue_run, organisation
 
 # The keys an issued invoice stores, in the order written: rows already in the database were
 # written with them and are read back with them, so the shape must not drift.

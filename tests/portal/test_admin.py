@@ -9,7 +9,7 @@ from core.errors import NotAllowed
 from core.models import AuditEvent, OrganisationSettings, Role, User, WorkArea
 from portal.services import accounts
 from tests import factories
-from tests.conftest import csrf_token, post_form
+from tests.helpers import csrf_token, post_form
 
 VALID_SETTINGS = {
     "legal_name": "Småjob Fyn",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.jobs import JobQueue
 from core.models import DeliveryState, Invoice, InvoiceRun, Role, RunStatus
-from tests.conftest import post_form
+from tests.helpers import post_form
 from tests.invoicing import employer_with_hours, organisation
 
 REDIS_URL = os.environ.get("REDIS_URL")

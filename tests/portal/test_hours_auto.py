@@ -12,7 +12,7 @@ from core import settings as settings_service
 from core.models import Role
 from portal.services import hours
 from tests import factories
-from tests.conftest import body, login
+from tests.helpers import body, login
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # Monday, week 47
 

@@ -24,7 +24,7 @@ from core.models import (
 )
 from invoices import delivery, payments, runs
 from tests import factories
-from tests.conftest import body, post_form
+from tests.helpers import body, post_form
 from tests.invoicing import employer_with_hours, organisation, pdf_text
 from tests.stripe_server import localstripe_server, stripe_on
 

@@ -13,7 +13,7 @@ from core.errors import Invalid, NotFound
 from core.models import PlacementStatus, Role, TimeEntry, TimeEntryChange
 from portal.services import hours
 from tests import factories
-from tests.conftest import login, post_form
+from tests.helpers import login, post_form
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # Wednesday in ISO week 47
 TODAY = date(2026, 11, 18)

@@ -11,8 +11,8 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from portal import i18n
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
@@ -59,7 +59,7 @@ def test_english_keeps_kroner(app):
 def test_language_switch(client):
     page = client.get("/")
     assert 'lang="da"' in page.text and "Log ind" in page.text
-    from tests.conftest import post_form
+    from tests.helpers import post_form
 
     response = post_form(client, "/language/en", {"next": "/auth/login"}, page="/")
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"

@@ -19,7 +19,7 @@ from core.models import EntryChangeKind, Role, TimeEntryChange
 from portal.services import hours
 from portal.services.hours import Action
 from tests import factories
-from tests.conftest import login, post_form
+from tests.helpers import login, post_form
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 DAY = date(2026, 11, 17)

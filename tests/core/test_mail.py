@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from core import mail
 from core.mail import Attachment, Mailer, Message
 from tests import factories
-from tests.conftest import body, csrf_token
+from tests.helpers import body, csrf_token
 
 
 def test_smtp_delivery_with_attachment(smtp_server, mailbox):

@@ -25,21 +25,10 @@ from core.models import (
 from invoices import credit, runs
 from invoices.guard import ImmutableInvoice
 from tests import factories
-from tests.conftest import post_form
-from tests.invoicing import approved_entry, employer_with_hours, organisation, pdf_text
+from tests.helpers import post_form
+from tests.invoicing import approved_entry, employer_with_hours, issue_run, organisation, pdf_text
 
 PERIOD_END = date(2026, 11, 30)
-
-
-def issue_run(db, period_end=PERIOD_END, employer_ids=None):
-    """Start and process a run the way the background job does; returns the issued invoices."""
-    run_id = runs.start_run(db, None, period_end, employer_ids=employer_ids).id
-    # Commit and keep no transaction open in the test's session while the run works: the
-    # sessions share one connection here, and an older savepoint would swallow the run's.
-    db.commit()
-    ids = runs.process_run(database().sessionmaker, run_id)
-    db.expire_all()
-    return [db.get(Invoice, i) for i in ids]
 
 
 def test_preview_has_a_line_per_placement_and_week_and_lists_what_is_left_out(app, db, ctx):

@@ -16,7 +16,7 @@ def test_models_and_migrations_agree(engine):
 def test_migrations_have_one_head():
     from alembic.script import ScriptDirectory
 
-    from tests.conftest import alembic_config
+    from tests.helpers import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"several Alembic heads: {heads}"

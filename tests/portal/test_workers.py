@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core import models as m
 from tests import factories
-from tests.conftest import link_in, post_form
+from tests.helpers import link_in, post_form
 from tests.hiring import audit_actions, post, switch_to
 
 
@@ -59,7 +59,7 @@ def test_consultant_creates_a_worker_who_is_invited_by_e_mail(client, db, as_rol
 
 
 def _token(client) -> str:
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     return csrf_token(client, "/")
 

@@ -241,7 +241,7 @@ def test_success_without_an_invoice_is_kept_for_finance(client, db, as_role, str
     page = client.get("/finance/payments")
     assert "pi_orphan" in page.text
     payment = db.scalar(select(Payment).where(Payment.external_id == "pi_orphan"))
-    from tests.conftest import post_form
+    from tests.helpers import post_form
 
     response = post_form(
         client,

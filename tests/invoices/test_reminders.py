@@ -19,7 +19,7 @@ from core.models import (
 )
 from invoices import payments, reminders
 from tests import factories
-from tests.conftest import post_form
+from tests.helpers import post_form
 from tests.invoicing import organisation, pdf_text
 
 DUE = date(2026, 12, 1)

@@ -21,7 +21,7 @@ from portal.forms import MAX_MONEY_ORE
 from portal.security import limiter
 from portal.services import accounts
 from tests import factories
-from tests.conftest import csrf_token, csrf_token_in, one_time_key
+from tests.helpers import csrf_token, csrf_token_in, one_time_key
 from tests.hiring import public_data, task_data
 from tests.invoicing import approved_entry, organisation, pdf_text
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core import models as m
 from tests import factories
-from tests.conftest import body, link_in, login
+from tests.helpers import body, link_in, login
 from tests.hiring import (
     KNOWN_CVR,
     NEW_CVR,

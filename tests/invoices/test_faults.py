@@ -30,9 +30,8 @@ from core.jobs import queue
 from invoices import runs
 from portal import create_app
 from tests import factories
-from tests.conftest import ROOT, alembic_config
+from tests.helpers import IN_CI, ROOT, alembic_config
 from tests.invoicing import employer_with_hours, organisation
-from tests.test_production import IN_CI
 
 pytestmark = pytest.mark.faults
 

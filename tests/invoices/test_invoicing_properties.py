@@ -13,7 +13,7 @@ from core.db import database
 from core.models import Invoice, InvoiceKind, InvoiceLine, Role, TimeEntry, invoice_line_entries
 from invoices import credit, runs
 from tests import factories
-from tests.conftest import rolled_back
+from tests.helpers import rolled_back
 from tests.invoicing import approved_entry, organisation
 
 START = date(2026, 10, 5)  # a Monday

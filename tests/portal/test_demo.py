@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.models import Employer, Placement, PlacementStatus, Role, TimeEntry, User, Worker
 from portal import demo
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_demo_data_is_idempotent_and_complete(app, db, ctx):

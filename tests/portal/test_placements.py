@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core import models as m
 from portal.services.placements import rate_range
 from tests import factories
-from tests.conftest import body, link_in, login
+from tests.helpers import body, link_in, login
 from tests.hiring import audit_actions, hiring_cast, post, switch_to
 
 

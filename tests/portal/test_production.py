@@ -28,14 +28,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ROOT, free_port
+from tests.helpers import IN_CI, ROOT, free_port
 from tests.invoicing import pdf_text
 
 pytestmark = pytest.mark.production
 
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 REDIS = os.environ.get("REDIS_URL")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _require_services() -> None:

@@ -19,7 +19,7 @@ from invoices.pdf import ASSETS_DIR, AssetFetcher, PdfEngine, RefusedURL
 from invoices.timesheets import hours_statement_data, timesheet_data
 from portal.services import hours
 from tests import factories
-from tests.conftest import login
+from tests.helpers import login
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
