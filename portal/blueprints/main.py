@@ -6,7 +6,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, sess
 from flask_login import current_user
 
 from core.db import get_session
-from core.models import Role
 from portal.forms.main import LanguageForm
 from portal.security import is_safe_redirect
 from portal.services import dashboards
@@ -18,19 +17,8 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return render_template("main/landing.html")
-    db = get_session()
-    role = current_user.role
-    if role == Role.EMPLOYER:
-        data = dashboards.employer_home(db, current_user.employer_id)
-    elif role == Role.WORKER:
-        data = dashboards.worker_home(db, current_user)
-    elif role == Role.CONSULTANT:
-        data = dashboards.consultant_home(db, current_user)
-    elif role == Role.FINANCE:
-        data = dashboards.finance_home(db)
-    else:
-        data = dashboards.admin_home(db)
-    return render_template(f"main/home_{role.value}.html", **data)
+    data = dashboards.home(get_session(), current_user)
+    return render_template(f"main/home_{current_user.role.value}.html", **data)
 
 
 @bp.post("/language/<code>")

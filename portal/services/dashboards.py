@@ -16,6 +16,7 @@ from core.models import (
     OrderStatus,
     Placement,
     PlacementStatus,
+    Role,
     TimeEntry,
     User,
     WorkArea,
@@ -172,3 +173,16 @@ def admin_home(session: Session) -> dict:
         "work_areas": _count(session, select(WorkArea.id).where(WorkArea.active)),
         "employers": _count(session, select(Employer.id)),
     }
+
+
+def home(session: Session, user: User) -> dict:
+    """What the user's own home page shows, by role."""
+    if user.role == Role.EMPLOYER:
+        return employer_home(session, user.employer_id)
+    if user.role == Role.WORKER:
+        return worker_home(session, user)
+    if user.role == Role.CONSULTANT:
+        return consultant_home(session, user)
+    if user.role == Role.FINANCE:
+        return finance_home(session)
+    return admin_home(session)

@@ -92,6 +92,11 @@ def _unsign(entry: TimeEntry, party: Party) -> None:
     entry.auto_approved = False
 
 
+def _remember(session: Session, entry: TimeEntry, by: User, kind: EntryChangeKind, **change):
+    """One step of the shift's history (before/after values, a note) that both sides see."""
+    session.add(TimeEntryChange(time_entry_id=entry.id, kind=kind, changed_by_id=by.id, **change))
+
+
 def _clear_dispute(entry: TimeEntry) -> None:
     entry.disputed_at, entry.disputed_by_id, entry.dispute_reason = None, None, ""
 
@@ -142,15 +147,7 @@ def edit_entry(
     _flush_shift(session)
     _sign(entry, party, by, now)
     _unsign(entry, Party.EMPLOYER if party == Party.WORKER else Party.WORKER)
-    session.add(
-        TimeEntryChange(
-            time_entry_id=entry.id,
-            kind=EntryChangeKind.EDITED,
-            changed_by_id=by.id,
-            before=before,
-            after=after,
-        )
-    )
+    _remember(session, entry, by, EntryChangeKind.EDITED, before=before, after=after)
     audit.record(session, by, "time_entry.edited", entry, before=before, after=after)
 
 
@@ -177,15 +174,7 @@ def dispute_entry(session: Session, by: User, entry: TimeEntry, reason: str, *, 
     if len(reason) > MAX_REASON_LENGTH:
         raise Invalid(_("The reason can be at most 1000 characters."))
     entry.disputed_at, entry.disputed_by_id, entry.dispute_reason = now or utcnow(), by.id, reason
-    session.add(
-        TimeEntryChange(
-            time_entry_id=entry.id,
-            kind=EntryChangeKind.DISPUTED,
-            changed_by_id=by.id,
-            before=snapshot(entry),
-            note=reason,
-        )
-    )
+    _remember(session, entry, by, EntryChangeKind.DISPUTED, before=snapshot(entry), note=reason)
     audit.record(session, by, "time_entry.disputed", entry, reason=reason)
     notifications.dispute_raised(session, entry, by, reason)
 
@@ -211,16 +200,7 @@ def correct_entry(
     _unsign(entry, Party.EMPLOYER)
     _clear_dispute(entry)
     entry.resolved_at = now
-    session.add(
-        TimeEntryChange(
-            time_entry_id=entry.id,
-            kind=EntryChangeKind.CORRECTED,
-            changed_by_id=by.id,
-            before=before,
-            after=after,
-            note=note,
-        )
-    )
+    _remember(session, entry, by, EntryChangeKind.CORRECTED, before=before, after=after, note=note)
     audit.record(session, by, "time_entry.corrected", entry, before=before, after=after, note=note)
     notifications.dispute_closed(session, entry, by, note, corrected=True)
 
@@ -234,15 +214,7 @@ def resolve_dispute(session: Session, by: User, entry: TimeEntry, note: str, *, 
     _clear_dispute(entry)
     # The side that disputed has not signed; its auto-approval clock starts again now.
     entry.resolved_at = now or utcnow()
-    session.add(
-        TimeEntryChange(
-            time_entry_id=entry.id,
-            kind=EntryChangeKind.RESOLVED,
-            changed_by_id=by.id,
-            before=snapshot(entry),
-            note=note,
-        )
-    )
+    _remember(session, entry, by, EntryChangeKind.RESOLVED, before=snapshot(entry), note=note)
     audit.record(session, by, "time_entry.resolved", entry, note=note)
     notifications.dispute_closed(session, entry, by, note, corrected=False)
 
