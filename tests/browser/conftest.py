@@ -4,7 +4,6 @@ rolled-back test transaction), with jobs inline and e-mail to the test SMTP serv
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from werkzeug.serving import make_server
 from core import models as m
 from portal import create_app
 from tests import factories
-from tests.helpers import ROOT, alembic_config, free_port
+from tests.helpers import IN_CI, ROOT, alembic_config, free_port
 from tests.invoicing import organisation
 from tests.stripe_server import WEBHOOK_SECRET, localstripe_server
 
@@ -24,7 +23,6 @@ __all__ = ["localstripe_server"]  # a fixture used below
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-
 
 
 @pytest.fixture(scope="session")
