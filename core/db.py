@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -71,6 +72,15 @@ def lock(session: Session, obj: object) -> None:
     are flushed first, so nothing of this transaction's own is lost."""
     session.flush()
     session.refresh(obj, with_for_update=True)
+
+
+@contextmanager
+def writing(factory: sessionmaker):
+    """A transaction that will write, committed at the end: on SQLite it takes the write lock
+    at once (a deferred one could not upgrade after reading), on PostgreSQL it is plain."""
+    with factory.begin() as session:
+        session.connection(execution_options=WRITE_TRANSACTION)
+        yield session
 
 
 def database() -> Database:

@@ -3,8 +3,10 @@ BASE_URL (never on a request's Host header), and the signed, expiring pay link."
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, has_request_context, url_for
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 PAY_LINK_SALT = "invoice-pay-link"
 
@@ -18,13 +20,27 @@ def absolute_url(endpoint: str, **values) -> str:
         return base + url_for(endpoint, **values)
 
 
-def _pay_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT)
+class _SignedAt(TimestampSigner):
+    """A timestamp signer that signs as of a given moment, not now: the pay link printed on an
+    invoice is signed as of its issue, so rendering the invoice again gives the same bytes."""
+
+    at: int | None = None
+
+    def get_timestamp(self) -> int:
+        return self.at if self.at is not None else super().get_timestamp()
 
 
-def pay_token(invoice_id: int) -> str:
-    """The signed token of an invoice's public pay link (payments.pay_link)."""
-    return _pay_serializer().dumps({"invoice": invoice_id})
+def _pay_serializer(at: datetime | None = None) -> URLSafeTimedSerializer:
+    signer = type("PayLinkSigner", (_SignedAt,), {"at": int(at.timestamp()) if at else None})
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT, signer=signer
+    )
+
+
+def pay_token(invoice_id: int, signed_at: datetime | None = None) -> str:
+    """The signed token of an invoice's public pay link (payments.pay_link); it expires
+    PAY_LINK_MAX_AGE_DAYS after `signed_at` (now when not given)."""
+    return _pay_serializer(signed_at).dumps({"invoice": invoice_id})
 
 
 def invoice_id_from_pay_token(token: str) -> int | None:
@@ -38,6 +54,6 @@ def invoice_id_from_pay_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def pay_link(invoice_id: int) -> str:
+def pay_link(invoice_id: int, signed_at: datetime | None = None) -> str:
     """The public card-payment page of an invoice, absolute."""
-    return absolute_url("payments.pay_link", token=pay_token(invoice_id))
+    return absolute_url("payments.pay_link", token=pay_token(invoice_id, signed_at))

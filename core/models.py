@@ -582,6 +582,9 @@ class Invoice(Base):
         enum_column(InvoiceStatus), default=InvoiceStatus.DRAFT
     )
     payment_id: Mapped[str | None] = mapped_column(String(15), unique=True)  # FI +71 id
+    # A credit note's reason, printed on it: frozen with the document, which is rendered
+    # after the issuing transaction from stored data only.
+    reason: Mapped[str] = mapped_column(Text, default="")
     # Buyer and seller as they were when issued: the invoice must not change if they do.
     # Stored as BuyerSnapshot/SellerSnapshot.to_json(); read them through buyer_party and
     # seller_party, never by key.
@@ -622,6 +625,14 @@ class Invoice(Base):
     @property
     def is_credit_note(self) -> bool:
         return self.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def documents_ready(self) -> bool:
+        """Whether every document of the issued invoice is archived: only then is it shown
+        as final, delivered and payable (they are rendered just after the number is taken)."""
+        if self.number is None or self.pdf_sha256 is None:
+            return False
+        return self.is_credit_note or self.timesheet_sha256 is not None
 
     @property
     def buyer_party(self) -> BuyerSnapshot:

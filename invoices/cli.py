@@ -1,4 +1,4 @@
-"""flask --app wsgi invoice-run / invoices retry-deliveries / worker."""
+"""flask --app wsgi invoice-run / invoices render-missing|retry-deliveries / worker."""
 
 from __future__ import annotations
 
@@ -89,6 +89,11 @@ def init_app(app: Flask) -> None:
         """Resume invoice runs left unfinished by a worker that died (cron-able)."""
         click.echo(f"{_resume_stalled()} run(s) resumed.")
 
+    @invoices_group.command("render-missing")
+    def render_missing() -> None:
+        """Render the documents of issued invoices that lack them, then e-mail them."""
+        click.echo(f"{delivery.finish_unrendered()} invoice(s) finished.")
+
     @invoices_group.command("retry-deliveries")
     def retry_deliveries() -> None:
         """E-mail again the invoices whose delivery failed (cron-able)."""
@@ -122,4 +127,9 @@ def init_app(app: Flask) -> None:
         url = current_app.config.get("REDIS_URL")
         if not url:
             raise click.ClickException("Set REDIS_URL (or PORTAL_REDIS_URL) to run a worker.")
+        # A worker that died between issuing and rendering left numbered invoices without
+        # documents: finish them before taking new jobs.
+        finished = delivery.finish_unrendered()
+        if finished:
+            click.echo(f"{finished} invoice(s) without documents finished.")
         Worker([queue().name], connection=Redis.from_url(url)).work(burst=burst)

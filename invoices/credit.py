@@ -23,7 +23,7 @@ from core.models import (
     invoice_line_entries,
 )
 from core.snapshots import SellerSnapshot
-from invoices import documents, issuer
+from invoices import issuer
 
 
 def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
@@ -78,7 +78,6 @@ def issue_credit_note(
     subtotal, vat, total = amounts.totals([line.amount_ore for line in chosen], invoice.vat_rate_bp)
     if len(chosen) == len(invoice.lines) and not already:
         vat, total = invoice.vat_ore, invoice.total_ore  # a full credit mirrors the invoice
-    today = date.today()
     note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
         series=org.credit_note_series,
@@ -95,6 +94,7 @@ def issue_credit_note(
         buyer=invoice.buyer,
         seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
+        reason=reason,  # printed on the note, frozen with it
     )
     session.add(note)
     for position, line in enumerate(chosen, start=1):
@@ -123,19 +123,6 @@ def issue_credit_note(
                 .values(invoice_line_id=None)
                 .execution_options(synchronize_session="fetch")
             )
-    session.flush()
-    issuer.issue(
-        session,
-        note,
-        today,
-        [
-            issuer.Rendition(
-                issuer.INVOICE_PDF,
-                lambda numbered: documents.invoice_pdf(session, numbered, reason=reason),
-            )
-        ],
-    )
-
     invoice.credited_ore += note.total_ore
     if invoice.credited_ore + invoice.paid_ore >= invoice.total_ore:
         invoice.status = (
@@ -143,7 +130,9 @@ def issue_credit_note(
             if invoice.credited_ore >= invoice.total_ore
             else InvoiceStatus.PAID
         )
-    session.flush()
+    # Number last, just before the commit (the counter row is locked from here); the note's
+    # PDF is rendered after the commit from what is stored (issuer.render_missing).
+    issuer.take_number(session, note, date.today())
     audit.record(
         session,
         by,

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from core import mail
 from core.db import database
 from core.i18n import force_locale
-from core.jobs import job
+from core.jobs import job, queue
 from core.models import DeliveryState, Invoice, utcnow
+from invoices import issuer
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -40,15 +41,30 @@ def card_pay_link(invoice: Invoice) -> str | None:
     return payments.pay_url(invoice) if payments.payable(invoice) else None
 
 
+def render_and_deliver(invoice_id: int) -> None:
+    """Just after issuing (a credit note from a page): its documents now, so the page that
+    follows shows them, then the e-mail in the background. A rendering failure is logged and
+    left to the delivery job, which renders what is missing before it sends."""
+    try:
+        issuer.render_missing(database().sessionmaker, invoice_id)
+    except Exception:
+        log.exception("documents of invoice %s failed; the delivery job retries", invoice_id)
+    queue().enqueue(deliver, invoice_id, retries=3)
+
+
 @job
 def deliver(invoice_id: int, force: bool = False) -> bool:
     """Send the invoice once (or again with force); record the outcome on the invoice.
 
-    Raises after recording a failure when running under RQ, so RQ retries it."""
+    Nothing goes out before its documents exist: what is missing is rendered first. Raises
+    after recording a failure when running under RQ, so RQ retries it."""
     factory = database().sessionmaker
+    issuer.render_missing(factory, invoice_id)
     with factory() as session:
-        invoice = session.get(Invoice, invoice_id)
-        if invoice is None or invoice.number is None:
+        # The row lock makes two deliveries queued for the same invoice (a run resumed while
+        # render-missing ran) send one e-mail: the second waits, then finds it sent.
+        invoice = session.get(Invoice, invoice_id, with_for_update=True)
+        if invoice is None or not invoice.documents_ready:
             return False
         if invoice.delivery_state == DeliveryState.SENT and not force:
             return True
@@ -71,6 +87,26 @@ def deliver(invoice_id: int, force: bool = False) -> bool:
         invoice.delivered_at = utcnow()
         session.commit()
         return True
+
+
+def finish_unrendered() -> int:
+    """Render the documents of every issued invoice that lacks them (a worker died between
+    issuing and rendering) and queue the delivery of each; returns how many were finished.
+
+    A document another worker is rendering at the same moment is stored once, by whichever
+    commits first; only that one queues the e-mail."""
+    factory = database().sessionmaker
+    finished = 0
+    for invoice_id in issuer.unrendered(factory):
+        try:
+            stored = issuer.render_missing(factory, invoice_id)
+        except Exception:
+            log.exception("documents of invoice %s failed", invoice_id)
+            continue
+        if stored:
+            finished += 1
+            queue().enqueue(deliver, invoice_id, retries=3)
+    return finished
 
 
 def retry_failed() -> int:

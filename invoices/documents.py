@@ -28,18 +28,14 @@ class InvoiceDocument:
     reason: str
 
 
-def invoice_pdf(
-    session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
-) -> bytes:
+def invoice_pdf(session: Session, invoice: Invoice, pay_url: str | None = None) -> bytes:
     """The invoice (or credit note) as PDF bytes: every field of a full Danish invoice."""
-    pdf, _fetcher = engine().html_to_pdf(invoice_html(session, invoice, reason, pay_url))
+    pdf, _fetcher = engine().html_to_pdf(invoice_html(session, invoice, pay_url))
     return pdf
 
 
-def invoice_html(
-    session: Session, invoice: Invoice, reason: str = "", pay_url: str | None = None
-) -> str:
-    """The invoice document's HTML (what invoice_pdf renders)."""
+def invoice_html(session: Session, invoice: Invoice, pay_url: str | None = None) -> str:
+    """The invoice document's HTML (what invoice_pdf renders), from the frozen invoice only."""
     seller = invoice.seller_party
     fi = None
     if not invoice.is_credit_note and invoice.payment_id:
@@ -51,7 +47,7 @@ def invoice_html(
         buyer=invoice.buyer_party,
         fi_line=fi,
         pay_url=pay_url,
-        reason=reason,
+        reason=invoice.reason,
     )
     return engine().render_html("pdf/invoice.html", locale="da", doc=document)
 
@@ -62,7 +58,7 @@ def card_pay_url(invoice: Invoice) -> str | None:
         return None
     from invoices import payments
 
-    return payments.pay_url(invoice)
+    return payments.pay_url(invoice, as_issued=True)
 
 
 def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
@@ -72,28 +68,30 @@ def invoice_timesheet_pdf(session: Session, invoice: Invoice) -> bytes:
 
 
 def invoice_timesheet_html(session: Session, invoice: Invoice) -> str:
-    """The HTML of the timesheets attached to an invoice."""
-    line_ids = [line.id for line in invoice.lines]
+    """The timesheets attached to an issued invoice: they name it, carry the seller it froze
+    and its moment of issue (not the moment of rendering), so a re-render is identical."""
     entries = session.scalars(
         select(TimeEntry)
         .join(invoice_line_entries, invoice_line_entries.c.time_entry_id == TimeEntry.id)
-        .where(invoice_line_entries.c.invoice_line_id.in_(line_ids))
+        .join(InvoiceLine, InvoiceLine.id == invoice_line_entries.c.invoice_line_id)
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .order_by(TimeEntry.placement_id, TimeEntry.work_date, TimeEntry.start_time, TimeEntry.id)
+        .options(*timesheets.ROW_LOADS)
     ).all()
-    return entries_timesheet_html(session, entries)
-
-
-def entries_timesheet_pdf(session: Session, entries: list[TimeEntry]) -> bytes:
-    """The timesheets (one per placement) of exactly these shifts, as PDF bytes."""
-    pdf, _fetcher = engine().html_to_pdf(entries_timesheet_html(session, entries))
-    return pdf
-
-
-def entries_timesheet_html(session: Session, entries: list[TimeEntry]) -> str:
     by_placement: dict[int, list[TimeEntry]] = defaultdict(list)
-    for entry in sorted(entries, key=lambda e: (e.placement_id, e.work_date, e.start_time)):
+    for entry in entries:
         by_placement[entry.placement_id].append(entry)
+    organisation = timesheets.organisation_of(invoice.seller_party)
     sheets = [
-        timesheets.timesheet_for_entries(session, session.get(Placement, placement_id), group)
+        timesheets.timesheet_for_entries(
+            session,
+            session.get(Placement, placement_id),
+            group,
+            organisation=organisation,
+            generated_at=invoice.issued_at,
+        )
         for placement_id, group in sorted(by_placement.items())
     ]
-    return engine().render_html("pdf/invoice_timesheets.html", locale="da", sheets=sheets)
+    return engine().render_html(
+        "pdf/invoice_timesheets.html", locale="da", sheets=sheets, invoice=invoice
+    )

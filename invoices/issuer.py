@@ -1,10 +1,18 @@
 """The one issuer of documents: a gapless number, then every rendition archived with its SHA-256.
 
-A document is numbered (an invoice or a credit note) or not (a reminder), and has one or more
-renditions: the invoice PDF, the timesheet PDF, and next the e-invoice XML. Each rendition is
-archived in a bytes column beside a column holding the bytes' SHA-256; both are written once
-(invoices.guard). A new rendition is a new Slot here (its two columns in a migration and in
-guard.WRITE_ONCE) and one more Rendition where the document is issued."""
+Issuing is two phases. In the issuing transaction an invoice or credit note is numbered and
+frozen (lines, snapshots, totals, payment id) and nothing is rendered: the counter row is
+locked for milliseconds (`take_number`, last before the commit). After the commit its
+renditions (the invoice PDF, the timesheet PDF, next the e-invoice) are rendered from the
+stored data only and archived, each in a bytes column beside a column with the bytes' SHA-256,
+written once (`render_missing`; invoices.guard and the database's trigger refuse any change).
+A crash between the phases leaves a numbered invoice without documents: the run's job, `flask
+--app wsgi invoices render-missing` and every worker's start render them, and until they
+exist the invoice is shown as being prepared and is not delivered.
+
+A reminder is not numbered; its one rendition is archived in its own transaction (`archive`).
+A new rendition is a new Slot here (its two columns in a migration, the guard and the
+trigger) and one more entry in `renditions`."""
 
 from __future__ import annotations
 
@@ -14,10 +22,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from core.models import Invoice, InvoiceStatus, Reminder, utcnow
-from invoices import numbering
+from core.db import writing
+from core.models import Invoice, InvoiceKind, InvoiceStatus, Reminder, utcnow
+from invoices import documents, numbering
 
 Document = Invoice | Reminder  # what has archived renditions
 
@@ -81,14 +91,79 @@ def archive(document: Document, renditions: Iterable[Rendition]) -> None:
         rendition.slot.store(document, rendition.render(document))
 
 
-def issue(
-    session: Session,
-    document: Invoice,
-    today: date,
-    renditions: Iterable[Rendition],
-    due_date: date | None = None,
-) -> None:
-    """Number the document, then render and archive its renditions, in the caller's
-    transaction (which commits)."""
-    take_number(session, document, today, due_date)
-    archive(document, renditions)
+# --- Phase two: the documents, after the issuing commit -----------------------------------------
+
+
+def renditions(session: Session, invoice: Invoice) -> list[Rendition]:
+    """What an issued invoice or credit note is archived as, each rendered from stored data."""
+    pdf = Rendition(
+        INVOICE_PDF,
+        lambda numbered: documents.invoice_pdf(
+            session, numbered, pay_url=documents.card_pay_url(numbered)
+        ),
+    )
+    if invoice.is_credit_note:
+        return [pdf]
+    # The timesheets before the invoice: the e-invoice, next, carries them inside.
+    timesheet = Rendition(
+        TIMESHEET_PDF, lambda numbered: documents.invoice_timesheet_pdf(session, numbered)
+    )
+    return [timesheet, pdf]
+
+
+def missing(session: Session, invoice: Invoice) -> list[Rendition]:
+    """The renditions an issued invoice has not got yet."""
+    if invoice.number is None:
+        return []
+    return [r for r in renditions(session, invoice) if _checksum(invoice, r.slot) is None]
+
+
+def complete(session: Session, invoice: Invoice) -> bool:
+    """Render and archive, in this session, what the invoice lacks (the CLI, tests)."""
+    todo = missing(session, invoice)
+    archive(invoice, todo)
+    session.flush()
+    return bool(todo)
+
+
+def render_missing(factory: sessionmaker, invoice_id: int) -> bool:
+    """Render an issued invoice's missing documents outside any transaction that writes, then
+    archive them in a short one, exactly once: a second worker rendering the same invoice at
+    the same time waits for the row lock and then finds them stored. Returns whether anything
+    was stored."""
+    with factory() as reading:
+        invoice = reading.get(Invoice, invoice_id)
+        if invoice is None:
+            return False
+        rendered = [
+            Rendition.rendered(r.slot, r.render(invoice)) for r in missing(reading, invoice)
+        ]
+    if not rendered:
+        return False
+    with writing(factory) as session:
+        invoice = session.get(Invoice, invoice_id, with_for_update=True)
+        todo = [r for r in rendered if _checksum(invoice, r.slot) is None]
+        archive(invoice, todo)
+    return bool(todo)
+
+
+def _checksum(invoice: Invoice, slot: Slot) -> str | None:
+    return getattr(invoice, slot.checksum.key)
+
+
+_UNRENDERED = (
+    Invoice.number.is_not(None),
+    or_(
+        Invoice.pdf_sha256.is_(None),
+        (Invoice.kind == InvoiceKind.INVOICE) & Invoice.timesheet_sha256.is_(None),
+    ),
+)
+
+
+def unrendered(factory: sessionmaker, run_id: int | None = None) -> list[int]:
+    """Issued invoices without all their documents (of one run, when given), oldest first."""
+    query = select(Invoice.id).where(*_UNRENDERED).order_by(Invoice.id)
+    if run_id is not None:
+        query = query.where(Invoice.run_id == run_id)
+    with factory() as session:
+        return list(session.scalars(query))

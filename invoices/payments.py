@@ -437,8 +437,9 @@ def card_payments_enabled() -> bool:
     return extensions.get("stripe") is not None
 
 
-def pay_url(invoice: Invoice) -> str | None:
-    """The public card-payment link for an invoice, or None when Stripe is off."""
+def pay_url(invoice: Invoice, *, as_issued: bool = False) -> str | None:
+    """The public card-payment link for an invoice, or None when Stripe is off. `as_issued`:
+    signed as of the issue (the link printed on the invoice, the same at every rendering)."""
     if not card_payments_enabled() or invoice.id is None:
         return None
-    return links.pay_link(invoice.id)
+    return links.pay_link(invoice.id, invoice.issued_at if as_issued else None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from core import audit
 from core import money as amounts
 from core import settings as settings_service
-from core.db import WRITE_TRANSACTION, database
+from core.db import database, writing
 from core.errors import Invalid, NotFound
 from core.i18n import gettext as _
 from core.jobs import job, queue
@@ -38,7 +37,7 @@ from core.models import (
 )
 from core.shifts import APPROVED
 from core.snapshots import BuyerSnapshot, SellerSnapshot
-from invoices import documents, issuer
+from invoices import issuer
 
 log = logging.getLogger(__name__)
 
@@ -219,29 +218,9 @@ def billable_employer_ids(session, period_end, cadence=None, employer_ids=None) 
     return sorted(session.scalars(_scope(stmt, period_end, cadence, employer_ids)))
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """Phase one of issuing, done outside any lock: the shifts and their timesheet PDF."""
-
-    entry_ids: tuple[int, ...]
-    timesheet_pdf: bytes
-
-
-def prepare(session: Session, period_end: date, employer_id: int) -> Prepared | None:
-    """Render the timesheets of an employer's billable shifts (read-only, no locks held).
-
-    The timesheet needs no invoice number, so the slow rendering happens before the write
-    transaction; issue_for_employer uses it only if the shifts are still exactly these."""
-    entries = session.scalars(_entries_query(period_end, None, [employer_id])).unique().all()
-    if not entries:
-        return None
-    return Prepared(tuple(e.id for e in entries), documents.entries_timesheet_pdf(session, entries))
-
-
-def issue_for_employer(
-    session: Session, run: InvoiceRun, employer_id: int, prepared: Prepared | None = None
-) -> Invoice | None:
-    """Issue one employer's invoice in the caller's transaction, or None if nothing is left.
+def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> Invoice | None:
+    """Number and freeze one employer's invoice in the caller's transaction, or None if
+    nothing is left. Its documents are rendered after the commit (issuer.render_missing).
 
     Concurrent runs over the same employer serialize on the employer row; the second finds
     every entry already billed and issues nothing."""
@@ -259,7 +238,6 @@ def issue_for_employer(
         return None
     org = settings_service.get(session)
     draft = build_draft(employer, entries, org.vat_rate_bp, run.period_end)
-    today = date.today()
     invoice = Invoice(
         kind=InvoiceKind.INVOICE,
         series=org.invoice_series,
@@ -300,31 +278,15 @@ def issue_for_employer(
             .values(invoice_line_id=row.id)
             .execution_options(synchronize_session=False)
         )
-    session.flush()
-    if prepared is not None and prepared.entry_ids == tuple(e.id for e in entries):
-        timesheet = prepared.timesheet_pdf
-    else:  # nothing prepared, or the shifts changed since: render them now
-        timesheet = documents.entries_timesheet_pdf(session, entries)
-    # Number last: the counter row stays locked from here until the commit.
-    issuer.issue(
-        session,
-        invoice,
-        today,
-        [
-            issuer.Rendition(
-                issuer.INVOICE_PDF,
-                lambda numbered: documents.invoice_pdf(
-                    session, numbered, pay_url=documents.card_pay_url(numbered)
-                ),
-            ),
-            issuer.Rendition.rendered(issuer.TIMESHEET_PDF, timesheet),
-        ],
-        due_date=today + timedelta(days=employer.payment_terms_days or org.payment_terms_days),
-    )
-    session.flush()
+    by = None if run.created_by_id is None else session.get(User, run.created_by_id)
+    # Number last, just before the commit: the counter row stays locked from here until then,
+    # for milliseconds (nothing is rendered in this transaction, only the audit row written).
+    today = date.today()
+    terms = employer.payment_terms_days or org.payment_terms_days
+    issuer.take_number(session, invoice, today, due_date=today + timedelta(days=terms))
     audit.record(
         session,
-        None if run.created_by_id is None else session.get(User, run.created_by_id),
+        by,
         "invoice.issued",
         invoice,
         number=invoice.display_number,
@@ -341,43 +303,47 @@ def process_run(
 
     A crash leaves whole invoices or none; running it again continues where it stopped,
     because billed entries are no longer billable."""
-    with _writing(factory) as session:
+    with writing(factory) as session:
         run = session.get(InvoiceRun, run_id)
         if run is None:
             raise NotFound()
         if run.status == RunStatus.QUEUED:
             run.status, run.started_at = RunStatus.RUNNING, utcnow()
         run.heartbeat_at = utcnow()
-        period_end = run.period_end
         todo = employer_ids or billable_employer_ids(
             session, run.period_end, run.cadence, run.employer_ids
         )
-    issued = []
+    # Invoices a crashed worker numbered but never rendered (resuming a run): render first.
+    issued = [i for i in issuer.unrendered(factory, run_id) if _render(factory, run_id, i)]
     for employer_id in todo:
         try:
-            with factory() as reading:
-                prepared = prepare(reading, period_end, employer_id)
-            with _writing(factory) as session:
+            with writing(factory) as session:
                 run = session.get(InvoiceRun, run_id)
-                invoice = issue_for_employer(session, run, employer_id, prepared)
-                if invoice is not None:
-                    issued.append(invoice.id)
+                invoice = issue_for_employer(session, run, employer_id)
+                invoice_id = invoice.id if invoice is not None else None
                 _step(session, run_id)
         except Exception as error:  # one employer's failure must not stop the others
             log.exception("invoice run %s: employer %s failed", run_id, employer_id)
-            with _writing(factory) as session:
+            with writing(factory) as session:
                 _step(session, run_id, error=f"{employer_id}: {error}")
-    with _writing(factory) as session:
+            continue
+        if invoice_id is None:
+            continue
+        issued.append(invoice_id)
+        _render(factory, run_id, invoice_id)  # phase two, outside any lock
+    with writing(factory) as session:
         _finish_if_done(session, run_id)
     return issued
 
 
-@contextmanager
-def _writing(factory: sessionmaker):
-    """A transaction that will write: on SQLite it takes the write lock at once."""
-    with factory.begin() as session:
-        session.connection(execution_options=WRITE_TRANSACTION)
-        yield session
+def _render(factory: sessionmaker, run_id: int, invoice_id: int) -> bool:
+    """Render an issued invoice's documents from the committed invoice. A failure leaves it
+    numbered and "being prepared" for `invoices render-missing` or the next worker start."""
+    try:
+        return issuer.render_missing(factory, invoice_id)
+    except Exception:
+        log.exception("invoice run %s: documents of invoice %s failed", run_id, invoice_id)
+        return False
 
 
 def _step(session: Session, run_id: int, error: str | None = None) -> None:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core import settings as settings_service
 from core.models import OrganisationSettings, Placement, TimeEntry, User, Worker, utcnow
 from core.shifts import APPROVED, state_of
+from core.snapshots import SellerSnapshot
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,15 @@ class StatementData:
         return sum(row.minutes for row in self.rows)
 
 
-def organisation_of(row: OrganisationSettings) -> Organisation:
+# The signers of each row, loaded with the rows rather than one query per shift.
+ROW_LOADS = (
+    selectinload(TimeEntry.worker_confirmed_by),
+    selectinload(TimeEntry.employer_approved_by),
+)
+
+
+def organisation_of(row: OrganisationSettings | SellerSnapshot) -> Organisation:
+    """The issuer's header: the organisation as it is now, or as an invoice froze it."""
     city = " ".join(part for part in (row.postcode, row.city) if part)
     return Organisation(
         name=row.legal_name,
@@ -173,8 +182,11 @@ def timesheet_for_entries(
     end: date | None = None,
     *,
     locale: str = "da",
+    organisation: Organisation | None = None,
+    generated_at: datetime | None = None,
 ) -> TimesheetData:
-    """A timesheet of exactly these shifts (an invoice attaches the shifts it bills)."""
+    """A timesheet of exactly these shifts (an invoice attaches the shifts it bills, with the
+    organisation it froze and its moment of issue)."""
     if start is None:
         start = min((e.work_date for e in entries), default=placement.start_date)
     if end is None:
@@ -204,7 +216,7 @@ def timesheet_for_entries(
     worker, employer, order = placement.worker, placement.employer, placement.job_order
     city = " ".join(part for part in (employer.postcode, employer.city) if part)
     return TimesheetData(
-        organisation=organisation_of(settings_service.get(session)),
+        organisation=organisation or organisation_of(settings_service.get(session)),
         placement_id=placement.id,
         worker_name=_full_name(worker),
         payroll_number=worker.payroll_number,
@@ -216,7 +228,7 @@ def timesheet_for_entries(
         period_start=start,
         period_end=end,
         rows=rows,
-        generated_at=utcnow(),
+        generated_at=generated_at or utcnow(),
         locale=locale,
     )
 

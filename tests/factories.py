@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
 import factory
@@ -350,6 +351,11 @@ def issued_invoice(
     issue_date = issue_date or date(2026, 11, 2)
     number = number or next(_invoice_numbers)
     vat = total_ore // 5
+    # Its documents archived, as after the issuer's second phase (pass None to leave them out).
+    for slot in ("pdf", "timesheet_pdf"):
+        content = kwargs.setdefault(slot, b"%PDF-1.7 " + slot.encode())
+        checksum = "timesheet_sha256" if slot == "timesheet_pdf" else "pdf_sha256"
+        kwargs.setdefault(checksum, content and hashlib.sha256(content).hexdigest())
     return InvoiceFactory(
         employer=employer,
         series="F",

@@ -199,7 +199,7 @@ def _credited(invoice: Invoice, form: CreditForm) -> Done:
     return Done(
         url_for("invoices.finance_detail", invoice_id=note_id),
         _("Credit note %(number)s issued.", number=note.display_number),
-        after_commit=lambda: queue().enqueue(delivery.deliver, note_id, retries=3),
+        after_commit=lambda: delivery.render_and_deliver(note_id),
     )
 
 
@@ -263,12 +263,25 @@ def _pdf_response(content: bytes | None, filename: str) -> Response:
 @bp.get("/invoices/<int:invoice_id>/invoice.pdf")
 @role_required(Role.EMPLOYER, *FINANCE)
 def invoice_pdf(invoice_id: int):
-    invoice = _issued(invoice_id, own=True)
+    invoice = _ready(invoice_id)
     return _pdf_response(invoice.pdf, f"{invoice.display_number}.pdf")
 
 
 @bp.get("/invoices/<int:invoice_id>/timesheet.pdf")
 @role_required(Role.EMPLOYER, *FINANCE)
 def timesheet_pdf(invoice_id: int):
-    invoice = _issued(invoice_id, own=True)
+    invoice = _ready(invoice_id)
     return _pdf_response(invoice.timesheet_pdf, f"{invoice.display_number}-timeseddel.pdf")
+
+
+def _ready(invoice_id: int) -> Invoice:
+    """An issued invoice whose documents exist (they are rendered just after issuing)."""
+    invoice = _issued(invoice_id, own=True)
+    if not invoice.documents_ready:
+        raise Conflict(
+            _(
+                "The documents of %(number)s are being prepared. Try again in a moment.",
+                number=invoice.display_number,
+            )
+        )
+    return invoice

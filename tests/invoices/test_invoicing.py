@@ -22,7 +22,7 @@ from core.models import (
     invoice_line_entries,
     utcnow,
 )
-from invoices import credit, runs
+from invoices import credit, issuer, runs
 from invoices.guard import ImmutableInvoice
 from tests import factories
 from tests.helpers import post_form
@@ -175,6 +175,9 @@ def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
     employer_with_hours(db, weeks=2)
     [invoice] = issue_run(db)
     note = credit.issue_credit_note(db, finance, invoice, None, True, "Forkerte timer")
+    db.commit()
+    assert note.pdf is None and not note.documents_ready  # phase one only numbers it
+    issuer.complete(db, note)
     db.commit()
     assert note.kind == InvoiceKind.CREDIT_NOTE
     assert note.display_number == f"K-{date.today().year}-0001"
@@ -392,6 +395,8 @@ def test_a_run_left_by_a_dead_worker_says_so_and_resumes_once(client, db, as_rol
     run = db.get(InvoiceRun, run.id)
     assert (run.status, run.done, run.resumed_count) == (RunStatus.DONE, 3, 1)
     assert sorted(db.scalars(select(Invoice.number))) == [1, 2, 3]  # whole and gapless
+    # The dead worker's invoice was numbered but never rendered: the resumed run rendered it.
+    assert all(invoice.documents_ready for invoice in db.scalars(select(Invoice)))
     per_entry = db.execute(
         select(invoice_line_entries.c.time_entry_id, func.count()).group_by(
             invoice_line_entries.c.time_entry_id

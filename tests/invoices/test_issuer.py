@@ -14,6 +14,8 @@ from tests.invoicing import organisation
 
 
 def test_the_issuer_numbers_then_archives_each_rendition_in_order(app, db, ctx):
+    """Phase one takes the number; phase two archives the renditions, each able to read the
+    one stored before it."""
     organisation(db)
     draft = factories.InvoiceFactory(series="T", status=InvoiceStatus.DRAFT)
     db.flush()
@@ -26,17 +28,18 @@ def test_the_issuer_numbers_then_archives_each_rendition_in_order(app, db, ctx):
     def timesheet(document):
         return b"%PDF timesheet for " + document.pdf  # the one stored before it
 
-    issuer.issue(
-        db,
+    issuer.take_number(db, draft, date(2026, 11, 30), due_date=date(2026, 12, 14))
+    db.flush()
+    assert draft.number == 1 and not draft.documents_ready
+    issuer.archive(
         draft,
-        date(2026, 11, 30),
         [
             issuer.Rendition(issuer.INVOICE_PDF, pdf),
             issuer.Rendition(issuer.TIMESHEET_PDF, timesheet),
         ],
-        due_date=date(2026, 12, 14),
     )
     db.flush()
+    assert draft.documents_ready
     assert (draft.number, draft.year, draft.display_number) == (1, 2026, "T-2026-0001")
     assert seen == [1]
     assert (draft.issue_date, draft.due_date) == (date(2026, 11, 30), date(2026, 12, 14))
@@ -54,8 +57,10 @@ def test_the_issuer_numbers_then_archives_each_rendition_in_order(app, db, ctx):
         series="T", kind=InvoiceKind.CREDIT_NOTE, status=InvoiceStatus.DRAFT
     )
     db.flush()
-    issuer.issue(db, note, date(2026, 12, 1), [issuer.Rendition.rendered(issuer.INVOICE_PDF, b"x")])
+    issuer.take_number(db, note, date(2026, 12, 1))
+    issuer.archive(note, [issuer.Rendition.rendered(issuer.INVOICE_PDF, b"x")])
     db.flush()
+    assert note.documents_ready  # a credit note has no timesheet
     assert note.number == 2  # the same series counts on, gapless
     assert note.payment_id is None and note.due_date is None  # a credit note is not paid
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from stdnum.dk import cvr as stdnum_cvr
 
 from core import models as m
-from invoices import runs
+from invoices import issuer, runs
 from portal.forms import MAX_MONEY_ORE
 from portal.security import limiter
 from portal.services import accounts
@@ -196,6 +196,7 @@ def issued_invoice(db, cast) -> m.Invoice:
     db.add(run)
     db.flush()
     invoice = runs.issue_for_employer(db, run, cast["employer"].id)
+    issuer.complete(db, invoice)
     db.commit()
     return invoice
 
@@ -720,6 +721,7 @@ def test_payloads_are_text_in_invoice_and_timesheet_pdfs(app, client, db, ctx, p
     db.add(run)
     db.flush()
     invoice = runs.issue_for_employer(db, run, employer.id)
+    issuer.complete(db, invoice)
     text = pdf_text(invoice.pdf)
     assert f"Firma {payload}" in text
     assert payload in text  # the address line, verbatim
