@@ -10,6 +10,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -107,9 +108,12 @@ def timesheet_pdf() -> list[Row]:
     engine = pdf.engine()
     html = engine.render_html("pdf/timesheet.html", locale=data.locale, sheet=data)
 
+    stylesheet = pdf.CSS(string=(pdf.ASSETS_DIR / "pdf.css").read_text())
+
     def bare() -> bytes:
-        # The same HTML through WeasyPrint's default fetcher, which would load anything.
-        return pdf.HTML(string=html, base_url=engine.base_url).write_pdf()
+        # The same HTML through WeasyPrint's default fetcher, which would load anything, with
+        # the stylesheet parsed once as the engine does.
+        return pdf.HTML(string=html, base_url=engine.base_url).write_pdf(stylesheets=[stylesheet])
 
     ours, plain = paired_median_ms(lambda: pdf.render_timesheet_pdf(data), bare)
     return [
@@ -118,34 +122,52 @@ def timesheet_pdf() -> list[Row]:
     ]
 
 
-def on_both_databases(run_on: Callable[[str, str], list[Row]], prefix: str) -> list[Row]:
-    """`run_on(url, kind)` on a fresh SQLite file, then on a PostgreSQL database made for it
-    (at BENCH_POSTGRES_URL) and dropped afterwards; a missing server is said in the table."""
+POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def postgres_database(prefix: str):
+    """A PostgreSQL database made for one benchmark (at BENCH_POSTGRES_URL's server) and
+    dropped afterwards; yields its URL, or None when no server answers."""
     import os
-    import tempfile
     import uuid
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    rows = run_on(f"sqlite:///{tempfile.mkdtemp(prefix=f'bench-{prefix}-')}/bench.db", "SQLite")
-    admin_url = os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
+    admin_url = os.environ.get("BENCH_POSTGRES_URL", POSTGRES_URL_DEFAULT)
     name = f"bench_{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 (the table says why PostgreSQL is missing)
-        return [*rows, Row(f"PostgreSQL {prefix}", 0.0, f"skipped: {error.__class__.__name__}")]
+    except Exception:  # noqa: BLE001 (the caller says in the table that PostgreSQL is missing)
+        admin.dispose()
+        yield None
+        return
     try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        rows += run_on(url, "PostgreSQL")
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def sqlite_database(prefix: str) -> str:
+    """The URL of a fresh SQLite file for one benchmark."""
+    import tempfile
+
+    return f"sqlite:///{tempfile.mkdtemp(prefix=f'bench-{prefix}-')}/bench.db"
+
+
+def on_both_databases(run_on: Callable[[str, str], list[Row]], prefix: str) -> list[Row]:
+    """`run_on(url, kind)` on a fresh SQLite file, then on a PostgreSQL database made for it
+    and dropped afterwards; a missing server is said in the table."""
+    rows = run_on(sqlite_database(prefix), "SQLite")
+    with postgres_database(prefix) as url:
+        if url is None:
+            return [*rows, Row(f"PostgreSQL {prefix}", 0.0, "skipped: no PostgreSQL server")]
+        rows += run_on(url, "PostgreSQL")
     return rows
 
 
