@@ -9,7 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, func, insert, select, text
 
 from bench import Row, benchmark, on_both_databases
 from bench.invoice_run import make_app, migrate
@@ -21,6 +21,12 @@ PAGES = [
     ("worker: my hours", "worker", "/hours/mine"),
     ("finance: invoice list", "finance", "/finance/invoices"),
     ("finance: receivables", "finance", "/finance/receivables"),
+    # The pages that made a query per row or rendered every shift before issue 12:
+    ("consultant: placements", "consultant", "/placements"),
+    ("consultant: my placements", "consultant", "/placements?mine=1"),
+    ("consultant: workers", "consultant", "/workers"),
+    ("finance: reminders", "finance", "/finance/reminders"),
+    ("finance: run preview", "finance", "/finance/invoicing?period_end={today}&cadence="),
 ]
 EMPLOYERS = 500
 PLACEMENTS = 4  # per employer
@@ -52,9 +58,17 @@ class Seeder:
             area = m.WorkArea(name="Lager", bill_rate_ore=18900, pay_rate_ore=13500)
             password = hash_password("bench-password")
             finance = m.User(email="finance@bench.dk", role=m.Role.FINANCE, password_hash=password)
-            session.add_all([area, finance])
+            consultant = m.User(
+                email="konsulent@bench.dk", role=m.Role.CONSULTANT, password_hash=password
+            )
+            session.add_all([area, finance, consultant])
             session.commit()
-            ids = {"area": area.id, "finance": finance.id, "password": password}
+            ids = {
+                "area": area.id,
+                "finance": finance.id,
+                "consultant": consultant.id,
+                "password": password,
+            }
             session.close()
         return ids
 
@@ -130,6 +144,7 @@ class Seeder:
                             "hours_max": 15,
                             "available_days": 31,
                             "status": "placed",
+                            "consultant_id": ids["consultant"],
                             "created_at": self.signed,
                         },
                     ).scalar_one()
@@ -163,6 +178,7 @@ class Seeder:
                             "hours_per_week": 12,
                             "start_date": first_monday,
                             "status": "active",
+                            "consultant_id": ids["consultant"],
                             "declined_reason": "",
                             "end_reason": "",
                             "created_at": self.signed,
@@ -189,7 +205,6 @@ class Seeder:
                                 "updated_at": self.signed,
                             }
                         )
-                connection.execute(insert(m.TimeEntry), entries)
                 invoices = []
                 for k in range(invoices_per_employer):
                     number = self.next_invoice_number
@@ -218,6 +233,8 @@ class Seeder:
                             "seller": {},
                             "pdf": b"%PDF",
                             "pdf_sha256": "0" * 64,
+                            "timesheet_pdf": b"%PDF",
+                            "timesheet_sha256": "0" * 64,
                             "delivery_state": "sent",
                             "delivery_attempts": 1,
                             "delivery_error": "",
@@ -226,6 +243,42 @@ class Seeder:
                         }
                     )
                 connection.execute(insert(m.Invoice), invoices)
+                # Shifts older than five weeks were billed (on one line of the employer's
+                # latest invoice, enough for "uninvoiced" to mean what it does in production):
+                # the run preview sees about a tenth of them, as a monthly run would.
+                line_id = connection.execute(
+                    insert(m.InvoiceLine).returning(m.InvoiceLine.id),
+                    {
+                        "invoice_id": connection.execute(
+                            select(func.max(m.Invoice.id)).where(
+                                m.Invoice.employer_id == employer_id
+                            )
+                        ).scalar_one(),
+                        "description": "Lager",
+                        "minutes": 0,
+                        "rate_ore": 18900,
+                        "amount_ore": 0,
+                    },
+                ).scalar_one()
+                billed_until = self.today - timedelta(weeks=5)
+                for entry in entries:
+                    billed = entry["work_date"] < billed_until
+                    entry["invoice_line_id"] = line_id if billed else None
+                connection.execute(insert(m.TimeEntry), entries)
+
+
+def log_in_ids(app, ids: dict) -> dict[str, str]:
+    """What a log-in stores in the session for each role's user (id and session version)."""
+    from core import models as m
+
+    with app.app_context():
+        session = app.extensions["db"].sessionmaker()
+        found = {
+            role: session.get(m.User, ids[role]).get_id()
+            for role in ("employer", "worker", "finance", "consultant")
+        }
+        session.close()
+    return found
 
 
 def measure(app, users: dict, path_filter=None) -> dict[str, tuple[float, float]]:
@@ -240,11 +293,12 @@ def measure(app, users: dict, path_filter=None) -> dict[str, tuple[float, float]
     results = {}
     try:
         for name, role, path in PAGES:
-            if path not in {r.rule for r in app.url_map.iter_rules()}:
+            path = path.format(today=date.today().isoformat())
+            if path.split("?")[0] not in {r.rule for r in app.url_map.iter_rules()}:
                 continue
             client = app.test_client()
             with client.session_transaction() as session:
-                session["_user_id"] = str(users[role])
+                session["_user_id"] = users[role]
                 session["_fresh"] = True
             for _ in range(3):
                 response = client.get(path)
@@ -269,7 +323,7 @@ def run_on(database_url: str, kind: str) -> list[Row]:
     seeder = Seeder(app)
     ids = seeder.base()
     seeder.employers(0, EMPLOYERS // 10, ids)
-    users = {"employer": ids["employer"], "worker": ids["worker"], "finance": ids["finance"]}
+    users = log_in_ids(app, ids)
     small = measure(app, users)
     seeder.employers(EMPLOYERS // 10, EMPLOYERS - EMPLOYERS // 10, ids)
     if database_url.startswith("postgresql"):

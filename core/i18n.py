@@ -5,7 +5,9 @@ money, hours and percentages with the pure functions, which need no request (PDF
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 
@@ -13,7 +15,7 @@ __all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext"]
 
 # Babel locales used for formatting. English keeps Danish number and money conventions
 # (en_DK) because every amount is in Danish kroner.
-FORMAT_LOCALES = {"da": "da_DK", "en": "en_DK"}
+FORMAT_LOCALES = {"da": Locale.parse("da_DK"), "en": Locale.parse("en_DK")}
 
 
 def ore_to_decimal(ore: int) -> Decimal:
@@ -23,6 +25,9 @@ def ore_to_decimal(ore: int) -> Decimal:
 # Pure formatting for a given language (PDFs and e-mails use these without a request) ...
 
 
+# Cached: a list page formats the same few amounts and hours hundreds of times, and babel
+# takes some 60 µs an amount (a tenth of a list page's time before the cache).
+@lru_cache(maxsize=8192)
 def format_money(ore: int | None, language: str = "da") -> str:
     """1234550 -> '12.345,50 kr.' (Danish kroner, formatted by babel)."""
     if ore is None:
@@ -30,6 +35,7 @@ def format_money(ore: int | None, language: str = "da") -> str:
     return format_currency(ore_to_decimal(ore), "DKK", locale=FORMAT_LOCALES[language])
 
 
+@lru_cache(maxsize=8192)
 def format_hours(minutes: int | None, language: str = "da") -> str:
     """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
     if minutes is None:

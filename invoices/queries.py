@@ -23,10 +23,10 @@ from core.models import (
     Payment,
     Reminder,
 )
+from core.pages import PAGE_SIZE, Page, page_number, paginate
 from invoices import reminders
 from invoices.bank_import import INVOICE_NUMBER
 
-PAGE_SIZE = 50
 MAX_ID = 2**31 - 1  # the largest value of an integer column
 
 
@@ -90,10 +90,6 @@ class InvoiceList:
         return max((self.count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
 
-def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) <= MAX_ID else 1
-
-
 def _filters(args: Mapping[str, str], today: date) -> list:
     """The list's filters from the query string (values that make no sense are ignored)."""
     conditions = [Invoice.number.is_not(None)]
@@ -132,7 +128,7 @@ def invoice_list(session: Session, args: Mapping[str, str], today: date) -> Invo
             func.coalesce(func.sum(Invoice.paid_ore), 0),
         ).where(*conditions)
     ).one()
-    page = _page_number(args.get("page"))
+    page = page_number(args.get("page"))
     invoices = session.scalars(
         select(Invoice)
         .where(*conditions)
@@ -247,30 +243,37 @@ def bank_lines(session: Session, batch: BankImport) -> list[BankLine]:
 
 @dataclass
 class ReminderOverview:
-    """Overdue invoices sorted for finance: a reminder due today, one that must wait for its
-    ten days, or none because the claim is disputed; and the reminders sent lately."""
+    """Overdue invoices sorted for finance, a page of each: a reminder due today, one that
+    must wait for its ten days, or none because the claim is disputed; and the reminders
+    sent lately."""
 
-    due: list
-    waiting: list
-    disputed: list[Invoice]
+    due: Page  # of ReminderPlan
+    waiting: Page  # of ReminderPlan
+    disputed: Page  # of Invoice
     sent: list[Reminder]
 
 
-def reminder_overview(session: Session, today: date, limit: int = 50) -> ReminderOverview:
-    overview = ReminderOverview([], [], [], [])
-    for invoice in reminders.overdue_invoices(session, today):
-        if reminders.is_disputed(session, invoice):
-            overview.disputed.append(invoice)
-            continue
-        plan = reminders.plan_next(session, invoice, today)
-        if plan is not None:
-            (overview.due if plan.due(today) else overview.waiting).append(plan)
-    overview.sent = list(
-        session.scalars(
-            select(Reminder)
-            .options(selectinload(Reminder.invoice))
-            .order_by(Reminder.created_at.desc(), Reminder.id.desc())
-            .limit(limit)
+def reminder_overview(
+    session: Session, today: date, args: Mapping[str, str] | None = None, limit: int = 50
+) -> ReminderOverview:
+    """The page of each list the query string asks for (due_page, waiting_page,
+    disputed_page); a fixed number of queries however many invoices are overdue."""
+    args = args or {}
+
+    def stage(name: reminders.Stage) -> Page:
+        return paginate(
+            session,
+            reminders.overdue(today, name),
+            page_number(args.get(f"{name.value}_page")),
         )
+
+    due, waiting = stage(reminders.Stage.DUE), stage(reminders.Stage.WAITING)
+    due.items = reminders.plans(session, due.items, today)
+    waiting.items = reminders.plans(session, waiting.items, today)
+    sent = session.scalars(
+        select(Reminder)
+        .options(selectinload(Reminder.invoice))
+        .order_by(Reminder.created_at.desc(), Reminder.id.desc())
+        .limit(limit)
     )
-    return overview
+    return ReminderOverview(due, waiting, stage(reminders.Stage.DISPUTED), list(sent))

@@ -15,12 +15,13 @@ ten-day spacing and the unique (invoice, level) make a second run the same day s
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, mail
@@ -116,20 +117,30 @@ def is_disputed(session: Session, invoice: Invoice) -> bool:
 
 
 def plan_next(
-    session: Session, invoice: Invoice, today: date, org: OrganisationSettings | None = None
+    session: Session,
+    invoice: Invoice,
+    today: date,
+    org: OrganisationSettings | None = None,
+    *,
+    earlier: list[Reminder] | None = None,
+    disputed: bool | None = None,
 ) -> ReminderPlan | None:
     """The next reminder for the invoice, computed for `today`; None when none may ever go
-    out now (not an open, overdue invoice; three sent already; disputed)."""
+    out now (not an open, overdue invoice; three sent already; disputed). A list page passes
+    the earlier reminders and the dispute mark it has loaded for all its rows at once."""
+    if disputed is None:
+        disputed = is_disputed(session, invoice)
     if (
         invoice.kind != InvoiceKind.INVOICE
         or invoice.number is None
         or invoice.due_date is None
         or invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
         or invoice.open_ore <= 0
-        or is_disputed(session, invoice)
+        or disputed
     ):
         return None
-    earlier = reminders_for(session, invoice)
+    if earlier is None:
+        earlier = reminders_for(session, invoice)
     if len(earlier) >= MAX_REMINDERS:
         return None
     org = org or settings_service.get(session)
@@ -164,27 +175,90 @@ def plan_next(
     )
 
 
+class Stage(enum.Enum):
+    """Where an overdue invoice stands with its reminders today."""
+
+    DUE = "due"  # the next reminder may go out today
+    WAITING = "waiting"  # the next one must wait for its ten days
+    DISPUTED = "disputed"  # no reminders while finance has marked the claim disputed
+
+
+def overdue(today: date, stage: Stage | None = None) -> Select:
+    """Open, overdue invoices (in the stage, when given), oldest due date first: one query
+    that decides in the database what plan_next decides per invoice, so a page of them costs
+    the same whatever the number of invoices."""
+    sent = (
+        select(
+            Reminder.invoice_id,
+            func.count().label("count"),
+            func.max(Reminder.sent_on).label("last"),
+        )
+        .group_by(Reminder.invoice_id)
+        .subquery()
+    )
+    stmt = (
+        select(Invoice)
+        .outerjoin(InvoiceFlags, InvoiceFlags.invoice_id == Invoice.id)
+        .outerjoin(sent, sent.c.invoice_id == Invoice.id)
+        .where(
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.number.is_not(None),
+            Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]),
+            Invoice.due_date < today,
+            Invoice.total_ore - Invoice.paid_ore - Invoice.credited_ore > 0,
+        )
+        .order_by(Invoice.due_date, Invoice.id)
+    )
+    disputed = InvoiceFlags.disputed_at.is_not(None)  # NULL too when there is no flags row
+    may_send = or_(sent.c.count.is_(None), sent.c.count < MAX_REMINDERS)
+    rested = or_(sent.c.last.is_(None), sent.c.last <= today - timedelta(days=MIN_DAYS_BETWEEN))
+    if stage == Stage.DISPUTED:
+        stmt = stmt.where(disputed)
+    elif stage == Stage.DUE:
+        stmt = stmt.where(~disputed, may_send, rested)
+    elif stage == Stage.WAITING:
+        stmt = stmt.where(~disputed, may_send, ~rested)
+    return stmt
+
+
 def overdue_invoices(session: Session, today: date) -> list[Invoice]:
-    return list(
+    return list(session.scalars(overdue(today)))
+
+
+def plans(session: Session, invoices: list[Invoice], today: date) -> list[ReminderPlan]:
+    """The next reminder of each invoice, in three queries for any number of invoices."""
+    ids = [invoice.id for invoice in invoices]
+    earlier: dict[int, list[Reminder]] = {invoice_id: [] for invoice_id in ids}
+    for reminder in session.scalars(
+        select(Reminder).where(Reminder.invoice_id.in_(ids)).order_by(Reminder.level)
+    ):
+        earlier[reminder.invoice_id].append(reminder)
+    disputed = set(
         session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.kind == InvoiceKind.INVOICE,
-                Invoice.number.is_not(None),
-                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]),
-                Invoice.due_date < today,
+            select(InvoiceFlags.invoice_id).where(
+                InvoiceFlags.invoice_id.in_(ids), InvoiceFlags.disputed_at.is_not(None)
             )
-            .order_by(Invoice.due_date, Invoice.id)
         )
     )
+    org = settings_service.get(session)
+    found = (
+        plan_next(
+            session,
+            invoice,
+            today,
+            org,
+            earlier=earlier[invoice.id],
+            disputed=invoice.id in disputed,
+        )
+        for invoice in invoices
+    )
+    return [plan for plan in found if plan is not None]
 
 
 def due_plans(session: Session, today: date) -> list[ReminderPlan]:
     """Every reminder that may go out today."""
-    org = settings_service.get(session)
-    invoices = overdue_invoices(session, today)
-    plans = (plan_next(session, invoice, today, org) for invoice in invoices)
-    return [p for p in plans if p is not None and p.due(today)]
+    due = plans(session, list(session.scalars(overdue(today, Stage.DUE))), today)
+    return [plan for plan in due if plan.due(today)]
 
 
 def reminder_pdf(plan: ReminderPlan, sent_on: date, pay_url: str | None) -> bytes:
@@ -275,7 +349,7 @@ def send_due_reminders(
     Cron-able: run it twice the same day and the second run sends nothing."""
     today = today or business_today()
     with factory() as session:
-        invoice_ids = [plan.invoice.id for plan in due_plans(session, today)]
+        invoice_ids = list(session.scalars(overdue(today, Stage.DUE).with_only_columns(Invoice.id)))
     sent = []
     for invoice_id in invoice_ids:
         try:

@@ -35,6 +35,7 @@ from core.models import (
     invoice_line_entries,
     utcnow,
 )
+from core.pages import PAGE_SIZE, Page
 from core.shifts import APPROVED
 from core.snapshots import BuyerSnapshot, SellerSnapshot
 from invoices import issuer
@@ -93,6 +94,122 @@ class Preview:
     @property
     def total_ore(self) -> int:
         return sum(d.total_ore for d in self.drafts)
+
+
+@dataclass
+class EmployerSummary:
+    """What a run would bill one employer, and how many of its shifts it would leave out."""
+
+    employer_id: int
+    name: str
+    shifts: int = 0
+    minutes: int = 0
+    lines: int = 0
+    period_start: date | None = None
+    period_end: date | None = None
+    subtotal_ore: int = 0
+    vat_ore: int = 0
+    total_ore: int = 0
+    left_out: int = 0
+
+
+@dataclass
+class Summary:
+    """The run preview: a page of employers, and the counts of them all."""
+
+    period_end: date
+    employers: Page  # of EmployerSummary, billable or with shifts left out, by name
+    billable: int = 0  # employers a run would invoice
+    shifts: int = 0
+    minutes: int = 0
+    left_out: int = 0
+
+
+def summarise(
+    session: Session, period_end: date, cadence: BillingCadence | None = None, number: int = 1
+) -> Summary:
+    """What a run up to `period_end` would bill, per employer, whatever the number of
+    shifts: the counts of every employer in one grouped query, and the amounts (the same
+    lines per placement and ISO week, and the same rounding, as build_draft) for the page's
+    employers only."""
+    approved = case((APPROVED, 1), else_=0)
+    grouped = session.execute(
+        _scope(
+            select(
+                Placement.employer_id,
+                Employer.name,
+                func.sum(approved),
+                func.sum(case((APPROVED, TimeEntry.minutes), else_=0)),
+                func.count(),
+                func.min(case((APPROVED, TimeEntry.work_date))),
+                func.max(case((APPROVED, TimeEntry.work_date))),
+            )
+            .select_from(TimeEntry)
+            .join(Placement, TimeEntry.placement_id == Placement.id)
+            .join(Employer, Placement.employer_id == Employer.id),
+            period_end,
+            cadence,
+            None,
+        )
+        .group_by(Placement.employer_id, Employer.name)
+        .order_by(Employer.name, Placement.employer_id)
+    ).all()
+    everyone = [
+        EmployerSummary(
+            employer_id=employer_id,
+            name=name,
+            shifts=shifts,
+            minutes=minutes,
+            left_out=count - shifts,
+            period_start=first,
+            period_end=last,
+        )
+        for employer_id, name, shifts, minutes, count, first, last in grouped
+    ]
+    page = Page(everyone[(number - 1) * PAGE_SIZE : number * PAGE_SIZE], len(everyone), number)
+    _amounts(session, [row for row in page.items if row.shifts], period_end)
+    return Summary(
+        period_end,
+        page,
+        billable=sum(1 for row in everyone if row.shifts),
+        shifts=sum(row.shifts for row in everyone),
+        minutes=sum(row.minutes for row in everyone),
+        left_out=sum(row.left_out for row in everyone),
+    )
+
+
+def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) -> None:
+    """Fill in the lines and totals of these employers' drafts from plain rows."""
+    if not rows:
+        return
+    vat_rate_bp = settings_service.get(session).vat_rate_bp
+    lines: dict[int, dict[tuple[int, int, int], list[int]]] = defaultdict(dict)
+    for employer_id, placement_id, rate_ore, work_date, minutes in session.execute(
+        _scope(
+            select(
+                Placement.employer_id,
+                TimeEntry.placement_id,
+                Placement.bill_rate_ore,
+                TimeEntry.work_date,
+                TimeEntry.minutes,
+            )
+            .select_from(TimeEntry)
+            .join(Placement, TimeEntry.placement_id == Placement.id)
+            .join(Employer, Placement.employer_id == Employer.id)
+            .where(APPROVED),
+            period_end,
+            None,
+            [row.employer_id for row in rows],
+        )
+    ):
+        iso = work_date.isocalendar()
+        line = lines[employer_id].setdefault((placement_id, iso.year, iso.week), [0, rate_ore])
+        line[0] += minutes
+    for row in rows:
+        grouped = lines[row.employer_id]
+        row.lines = len(grouped)
+        line_amounts = [amounts.line_amount_ore(m, rate) for m, rate in grouped.values()]
+        row.subtotal_ore, row.vat_ore, row.total_ore = amounts.totals(line_amounts, vat_rate_bp)
 
 
 def _scope(stmt, period_end: date, cadence: BillingCadence | None, employer_ids):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request, session
@@ -30,8 +32,8 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def format_locale() -> str:
-    return FORMAT_LOCALES.get(str(get_locale() or "da"), "da_DK")
+def format_locale() -> Locale:
+    return FORMAT_LOCALES.get(str(get_locale() or "da"), FORMAT_LOCALES["da"])
 
 
 # The request's language, as Jinja filters (money, hours and percent come from core.i18n).
@@ -50,7 +52,13 @@ def danish_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(_tz()).date()
-    return format_date(value, "dd-MM-yyyy", locale=format_locale())
+    return _day(value, format_locale())
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, locale: Locale) -> str:
+    # Cached like core.i18n's amounts: a list shows the same days again and again.
+    return format_date(value, "dd-MM-yyyy", locale=locale)
 
 
 def danish_datetime(value: datetime | None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.security import limiter
@@ -185,3 +186,18 @@ def login(client, user_or_email, password: str = factories.PASSWORD):
     response = post_form(client, "/auth/login", {"email": address, "password": password})
     assert response.status_code == 302, response.text
     return response
+
+
+@contextmanager
+def statements(engine):
+    """The SQL statements the engine runs inside the block (a list, filled as they run)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

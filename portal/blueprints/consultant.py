@@ -16,6 +16,7 @@ from portal.services import orders, placements, workers
 from portal.views import Done, submit
 
 bp = Blueprint("consultant", __name__, url_prefix="/consultant")
+MATCHES_SHOWN = 30  # the best candidates; the rest rank below anyone worth proposing first
 DESK = (Role.CONSULTANT, Role.ADMIN)
 
 
@@ -100,11 +101,12 @@ def cancel(order_id: int):
 def match(order_id: int):
     session = get_session()
     job = orders.get(session, order_id)
+    ranked = workers.candidates(session, job)
     return render_template(
         "consultant/match.html",
         order=job,
-        matches=workers.candidates(session, job),
-        workers={w.id: w for w in workers.listing(session)},
+        matches=ranked[:MATCHES_SHOWN],
+        more=len(ranked) - MATCHES_SHOWN,
         day_names=day_names,
     )
 

@@ -12,7 +12,8 @@ from flask_login import current_user
 from core.db import get_session
 from core.errors import Conflict
 from core.jobs import queue
-from core.models import Invoice, InvoiceRun, InvoiceStatus, Role, RunStatus
+from core.models import Employer, Invoice, InvoiceRun, InvoiceStatus, Role, RunStatus
+from core.pages import page_number
 from invoices import bookkeeping, credit, delivery, queries, runs
 from portal.auth import role_required
 from portal.forms.invoices import (
@@ -53,7 +54,12 @@ def run_preview():
     form = RunForm(request.args, meta={"csrf": False})
     preview = None
     if request.args and form.validate():
-        preview = runs.preview(session, form.period_end.data, cadence(form.cadence.data))
+        preview = runs.summarise(
+            session,
+            form.period_end.data,
+            cadence(form.cadence.data),
+            page_number(request.args.get("page")),
+        )
     elif not request.args:
         form.period_end.data = date.today().replace(day=1) - timedelta(days=1)
     return render_template(
@@ -63,6 +69,30 @@ def run_preview():
         issue_form=IssueForm(),
         recent=queries.recent_runs(session),
         cadence_labels=CADENCE_LABELS,
+    )
+
+
+@bp.get("/finance/invoicing/employers/<int:employer_id>")
+@role_required(*FINANCE)
+def run_preview_employer(employer_id: int):
+    """One employer's draft from the run preview: its lines and the shifts behind them."""
+    session = get_session()
+    employer = session.get(Employer, employer_id)
+    if employer is None:
+        abort(404)
+    form = RunForm(request.args, meta={"csrf": False})
+    if not form.validate():  # the preview's form shows what is wrong with the date
+        return redirect(url_for("invoices.run_preview", **request.args))
+    preview = runs.preview(
+        session, form.period_end.data, cadence(form.cadence.data), employer_ids=[employer_id]
+    )
+    return render_template(
+        "invoices/run_preview_employer.html",
+        employer=employer,
+        form=form,
+        draft=preview.drafts[0] if preview.drafts else None,
+        left_out=preview.left_out,
+        period_end=form.period_end.data,
     )
 
 
@@ -80,7 +110,7 @@ def _run_started(form: IssueForm) -> Done:
         current_user,
         form.period_end.data,
         cadence(form.cadence.data),
-        form.employer_ids.data,
+        None if form.everyone.data else form.employer_ids.data,
     )
     return _queued(run.id, _("The invoice run has started."))
 

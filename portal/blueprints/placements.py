@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import get_session
-from core.models import STAFF_ROLES, Placement, PlacementStatus, Role
+from core.models import STAFF_ROLES, Placement, Role
+from core.pages import page_number
 from portal.auth import role_required
 from portal.forms.orders import AcceptForm, DeclineForm
 from portal.forms.placements import END_REASONS, NOTE_KINDS, EndForm, HoursForm, NoteForm
@@ -24,10 +25,15 @@ DESK = (Role.CONSULTANT, Role.ADMIN)
 @bp.get("")
 @role_required(*EVERYONE)
 def index():
+    session = get_session()
     mine = request.args.get("mine") == "1"
-    rows = placements.listing(get_session(), current_user, mine_only=mine)
-    waiting = [p for p in rows if p.status == PlacementStatus.PROPOSED]
-    return render_template("placements/index.html", placements=rows, mine=mine, waiting=waiting)
+    number = page_number(request.args.get("page"))
+    return render_template(
+        "placements/index.html",
+        placements=placements.listing(session, current_user, number, mine_only=mine),
+        mine=mine,
+        waiting=placements.offered(session, current_user),
+    )
 
 
 def _page(placement: Placement, **forms) -> str:

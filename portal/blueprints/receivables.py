@@ -32,7 +32,7 @@ RECEIVABLES_TOP = 50  # customers in the aging table, most overdue first
 @role_required(*FINANCE)
 def reminders_page():
     today = reminders.business_today()
-    listed = queries.reminder_overview(get_session(), today)
+    listed = queries.reminder_overview(get_session(), today, request.args)
     return render_template(
         "receivables/reminders.html",
         business_day=today,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import settings
 from core.db import get_session
 from core.models import Role, Worker
+from core.pages import page_number
 from portal.auth import role_required
 from portal.forms.workers import STATUS_LABELS, WorkerForm
 from portal.services import workers
@@ -28,7 +29,7 @@ def _form(worker: Worker | None = None) -> WorkerForm:
 @bp.get("")
 @role_required(*DESK)
 def index():
-    rows = workers.listing(get_session())
+    rows = workers.listing(get_session(), page_number(request.args.get("page")))
     return render_template("workers/index.html", workers=rows, status_labels=STATUS_LABELS)
 
 

@@ -47,9 +47,10 @@ class IssueForm(OnceForm):
     period_end = DateField(validators=[DataRequired(message=invalid_message)])
     cadence = SelectField(validate_choice=False, default="")
     employer_ids = SelectMultipleField(_l("Employers"), coerce=db_id, validate_choice=False)
+    everyone = BooleanField()  # "Issue all": every employer with billable hours at the start
 
     def validate_employer_ids(self, field):
-        if not field.data:
+        if not field.data and not self.everyone.data:
             raise ValidationError(_("Choose at least one employer to invoice."))
 
 

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import audit, links, mail
 from core.db import lock
@@ -326,11 +326,15 @@ def for_employer(session: Session, employer_id: int) -> list[JobOrder]:
     )
 
 
+INBOX_LOADS = (joinedload(JobOrder.employer), joinedload(JobOrder.work_area))
+
+
 def inbox(session: Session, consultant: User) -> tuple[list[JobOrder], list[JobOrder]]:
     """New orders (oldest first, so nobody waits longest), then the consultant's open ones."""
     new = session.scalars(
         select(JobOrder)
         .where(JobOrder.status == OrderStatus.NEW)
+        .options(*INBOX_LOADS)
         .order_by(JobOrder.created_at, JobOrder.id)
     ).all()
     mine = session.scalars(
@@ -339,6 +343,7 @@ def inbox(session: Session, consultant: User) -> tuple[list[JobOrder], list[JobO
             JobOrder.consultant_id == consultant.id,
             JobOrder.status.in_((OrderStatus.TAKEN, OrderStatus.PROPOSED)),
         )
+        .options(*INBOX_LOADS)
         .order_by(JobOrder.start_date, JobOrder.id)
     ).all()
     return list(new), list(mine)

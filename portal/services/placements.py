@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import audit, links, settings
 from core.db import lock
@@ -32,6 +32,7 @@ from core.models import (
     WorkerStatus,
     utcnow,
 )
+from core.pages import Page, paginate
 from portal.i18n import format_locale, money
 from portal.services import orders
 from portal.services.orders import employer_users, notify
@@ -401,25 +402,45 @@ def worker_for_user(session: Session, user: User) -> Worker | None:
     return session.scalar(select(Worker).where(Worker.user_id == user.id))
 
 
-def listing(session: Session, user: User, mine_only: bool = False) -> list[Placement]:
-    """Placements the user may see, newest start first."""
-    stmt = select(Placement).order_by(Placement.start_date.desc(), Placement.id.desc())
-    visible = (PlacementStatus.ACTIVE, PlacementStatus.ENDED)
+def listing(session: Session, user: User, number: int = 1, mine_only: bool = False) -> Page:
+    """One page of the active and ended placements the user may see, newest start first,
+    with the worker, employer and task loaded alongside (no query per row)."""
+    stmt = (
+        select(Placement)
+        .where(Placement.status.in_((PlacementStatus.ACTIVE, PlacementStatus.ENDED)))
+        .options(
+            joinedload(Placement.worker),
+            joinedload(Placement.employer),
+            joinedload(Placement.job_order),
+        )
+        .order_by(Placement.start_date.desc(), Placement.id.desc())
+    )
     if user.role == Role.EMPLOYER:
-        stmt = stmt.where(Placement.employer_id == user.employer_id, Placement.status.in_(visible))
+        stmt = stmt.where(Placement.employer_id == user.employer_id)
     elif user.role == Role.WORKER:
         worker = worker_for_user(session, user)
         if worker is None:
-            return []
-        stmt = stmt.where(
-            Placement.worker_id == worker.id,
-            or_(
-                Placement.status.in_(visible),
+            return Page([], 0, 1)
+        stmt = stmt.where(Placement.worker_id == worker.id)
+    elif mine_only:
+        stmt = stmt.where(Placement.consultant_id == user.id)
+    return paginate(session, stmt, number)
+
+
+def offered(session: Session, user: User) -> list[Placement]:
+    """Jobs the employer has accepted and the worker has yet to answer (the worker's list)."""
+    worker = worker_for_user(session, user) if user.role == Role.WORKER else None
+    if worker is None:
+        return []
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(
+                Placement.worker_id == worker.id,
+                Placement.status == PlacementStatus.PROPOSED,
                 Placement.employer_accepted_at.is_not(None),
-            ),
+            )
+            .options(joinedload(Placement.employer), joinedload(Placement.job_order))
+            .order_by(Placement.start_date, Placement.id)
         )
-    else:
-        stmt = stmt.where(Placement.status.in_(visible))
-        if mine_only:
-            stmt = stmt.where(Placement.consultant_id == user.id)
-    return list(session.scalars(stmt))
+    )

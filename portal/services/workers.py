@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import audit
 from core.errors import Invalid, NotFound
@@ -19,6 +19,7 @@ from core.models import (
     Worker,
     WorkerStatus,
 )
+from core.pages import Page, paginate
 from portal.services import accounts, matching
 from portal.services.placements import OPEN_PLACEMENT, placed_hours
 
@@ -150,8 +151,14 @@ def get(session: Session, worker_id: int) -> Worker:
     return worker
 
 
-def listing(session: Session) -> list[Worker]:
-    return list(session.scalars(select(Worker).order_by(Worker.first_name, Worker.last_name)))
+def listing(session: Session, number: int = 1) -> Page:
+    """One page of the worker profiles by name, their areas and consultant loaded alongside."""
+    stmt = (
+        select(Worker)
+        .options(selectinload(Worker.work_areas), joinedload(Worker.consultant))
+        .order_by(Worker.first_name, Worker.last_name, Worker.id)
+    )
+    return paginate(session, stmt, number)
 
 
 def consultants(session: Session) -> list[User]:
@@ -183,7 +190,11 @@ def candidates(session: Session, order: JobOrder) -> list[matching.Match]:
     )
     workers = [
         w
-        for w in session.scalars(select(Worker).where(Worker.status.in_(MATCHABLE)))
+        for w in session.scalars(
+            select(Worker)
+            .where(Worker.status.in_(MATCHABLE))
+            .options(selectinload(Worker.work_areas))
+        )
         if w.id not in on_order
     ]
     hours = placed_hours(session, [w.id for w in workers])

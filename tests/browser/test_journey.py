@@ -262,7 +262,7 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     finance.click("main form.inline-form button[type=submit]")
     journey.check(finance)
     assert finance.locator('main [name="employer_ids"]').count() == 1
-    finance.click('main form[action="/finance/invoicing/issue"] button[type=submit]')
+    finance.click('main form[action="/finance/invoicing/issue"] button[name=everyone]')
     finance.wait_for_url(re.compile(r".*/finance/runs/\d+$"))
     journey.check(finance)
     assert finance.locator("main a[href^='/finance/invoices/']").count() == 1

@@ -115,6 +115,7 @@ MATRIX: dict[str, Route] = {
     "hours.timesheet": Route(ALL),
     # invoicing
     "invoices.run_preview": Route(MONEY),
+    "invoices.run_preview_employer": Route(MONEY, {"employer_id": "employer"}),
     "invoices.run_issue": Route(MONEY),
     "invoices.run_history": Route(MONEY),
     "invoices.run_detail": Route(MONEY, {"run_id": "run"}),
@@ -229,6 +230,7 @@ def _side(db, label: str) -> Side:
             "entry": entry.id,
             "invoice": invoice.id,
             "worker": worker.id,
+            "employer": employer_user.employer_id,
         },
     )
 
@@ -387,6 +389,7 @@ def test_unknown_ids_are_404(app, client, world, unknown):
             "bank_import",
             "bank_line",
             "reminder",
+            "employer",
         ],
         unknown,
     )
