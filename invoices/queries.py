@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.models import (
     BankImport,
     BankLine,
+    BankLineStatus,
     Employer,
     Invoice,
     InvoiceFlags,
@@ -49,10 +50,10 @@ def run_history(session: Session, limit: int = 100) -> list:
     )
 
 
-def run_invoices(session: Session, run_id: int) -> list[Invoice]:
-    return list(
-        session.scalars(select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.number))
-    )
+def run_invoices(session: Session, run_id: int, number: int = 1) -> Page:
+    """A page of the invoices a run has issued so far (a run may invoice thousands)."""
+    stmt = select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.number, Invoice.id)
+    return paginate(session, stmt, number)
 
 
 def issued(
@@ -230,14 +231,36 @@ def recent_bank_imports(session: Session, limit: int = 20) -> list[BankImport]:
     return list(session.scalars(select(BankImport).order_by(BankImport.id.desc()).limit(limit)))
 
 
-def bank_lines(session: Session, batch: BankImport) -> list[BankLine]:
-    return list(
-        session.scalars(
-            select(BankLine)
+@dataclass
+class BankStatement:
+    """An imported statement's lines by result, and a page each of the unmatched and of all
+    (a statement may hold 20,000 lines)."""
+
+    counts: dict[BankLineStatus, int]
+    unmatched: Page  # of BankLine
+    lines: Page  # of BankLine
+
+
+def bank_statement(session: Session, batch: BankImport, args: Mapping[str, str]) -> BankStatement:
+    counts = dict.fromkeys(BankLineStatus, 0)
+    counts.update(
+        session.execute(
+            select(BankLine.status, func.count())
             .where(BankLine.import_id == batch.id)
-            .options(selectinload(BankLine.invoice), selectinload(BankLine.suggested_invoice))
-            .order_by(BankLine.line_number)
-        )
+            .group_by(BankLine.status)
+        ).all()
+    )
+    lines = (
+        select(BankLine)
+        .where(BankLine.import_id == batch.id)
+        .options(selectinload(BankLine.invoice), selectinload(BankLine.suggested_invoice))
+        .order_by(BankLine.line_number)
+    )
+    unmatched = lines.where(BankLine.status == BankLineStatus.UNMATCHED)
+    return BankStatement(
+        counts,
+        paginate(session, unmatched, page_number(args.get("unmatched_page"))),
+        paginate(session, lines, page_number(args.get("page"))),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,6 +10,7 @@ from flask_login import current_user
 from core import settings as settings_service
 from core.db import get_session
 from core.models import Role, User, WorkArea
+from core.pages import page_number
 from portal.auth import role_required
 from portal.forms.admin import InviteForm, SettingsForm, ToggleForm, WorkAreaForm
 from portal.services import accounts, orders
@@ -76,7 +77,7 @@ def _work_area_saved(area_id: int | None, form: WorkAreaForm) -> Done:
 @bp.get("/users")
 @role_required(Role.ADMIN)
 def users():
-    rows = accounts.listing(get_session())
+    rows = accounts.listing(get_session(), page_number(request.args.get("page")))
     return render_template(
         "admin/users.html", users=rows, role_labels=ROLE_LABELS, toggle=ToggleForm()
     )

@@ -145,7 +145,7 @@ def run_detail(run_id: int):
     return render_template(
         "invoices/run_detail.html",
         run=run,
-        invoices=queries.run_invoices(get_session(), run_id),
+        invoices=queries.run_invoices(get_session(), run_id, page_number(request.args.get("page"))),
         running=run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and not stalled,
         stalled=stalled,
         button=ButtonForm(),

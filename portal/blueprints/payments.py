@@ -327,15 +327,11 @@ def bank_import_result(import_id: int):
     batch = session.get(BankImport, import_id)
     if batch is None:
         abort(404)
-    lines = queries.bank_lines(session, batch)
-    counts = {
-        status: sum(1 for line in lines if line.status == status) for status in BankLineStatus
-    }
+    statement = queries.bank_statement(session, batch, request.args)
     return render_template(
         "payments/bank_import_result.html",
         batch=batch,
-        lines=lines,
-        counts=counts,
+        statement=statement,
         labels=LINE_STATUS_LABELS,
         match_form=InvoiceNumberForm(),
     )

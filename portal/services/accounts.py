@@ -10,11 +10,12 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import audit, links, mail
 from core.errors import Conflict, Invalid, NotAllowed, NotFound
 from core.models import Employer, Role, User, UserToken, utcnow
+from core.pages import Page, paginate
 from portal.auth import end_sessions, hash_password, verify_password
 
 INVITE, RESET = "invite", "reset"
@@ -29,9 +30,10 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def listing(session: Session) -> list[User]:
-    """Every login, by role and address (the admin's user list)."""
-    return list(session.scalars(select(User).order_by(User.role, User.email)))
+def listing(session: Session, number: int = 1) -> Page:
+    """A page of the logins, by role and address (the admin's user list)."""
+    stmt = select(User).options(joinedload(User.employer)).order_by(User.role, User.email)
+    return paginate(session, stmt, number)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

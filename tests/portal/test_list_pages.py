@@ -260,3 +260,51 @@ def test_run_preview_pages_employers_and_issues_them_all(client, db, as_role):
     assert response.status_code == 302
     run = db.scalars(select(m.InvoiceRun)).one()
     assert (run.total, run.employer_ids) == (51, None)
+
+
+def test_admin_users(client, db, engine, as_role):
+    as_role(Role.ADMIN)
+
+    def add(n):
+        for _ in range(n):
+            factories.user_for(Role.EMPLOYER)
+            factories.UserFactory(role=Role.CONSULTANT)
+
+    assert_constant(client, db, engine, "/admin/users", add)
+
+
+def test_run_detail(client, db, engine, as_role):
+    as_role(Role.FINANCE)
+    run = factories.InvoiceRunFactory()
+
+    def add(n):
+        for _ in range(n):
+            factories.issued_invoice(run_id=run.id)
+
+    assert_constant(client, db, engine, f"/finance/runs/{run.id}", add)
+
+
+def test_a_long_bank_statement_pages_its_lines(client, db, engine, as_role):
+    as_role(Role.FINANCE)
+    batch = factories.BankImportFactory()
+
+    def add(n):
+        for _ in range(n):
+            invoice = factories.issued_invoice()
+            factories.BankLineFactory(bank_import=batch, suggested_invoice_id=invoice.id)
+            factories.BankLineFactory(
+                bank_import=batch,
+                status=m.BankLineStatus.MATCHED,
+                invoice_id=factories.issued_invoice().id,
+            )
+
+    path = f"/finance/bank-import/{batch.id}"
+    assert_constant(client, db, engine, path, add)
+    add(40)  # 54 unmatched and 54 recorded lines in all
+    db.commit()
+    page = client.get(path).text
+    assert "Ikke matchet: 54" in page and "Registreret: 54" in page
+    assert page.count('name="invoice_number"') == 50
+    assert f"{path}?unmatched_page=2" in page and f"{path}?page=2" in page
+    rest = client.get(f"{path}?unmatched_page=2&page=3").text
+    assert rest.count('name="invoice_number"') == 4 and "Side 3 af 3" in rest
