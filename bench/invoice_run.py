@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-from bench import Row, benchmark, postgres_database, sqlite_database
+from bench import Row, benchmark, gc_paused, postgres_database, sqlite_database
 
 PROCESSES = 2
 CHROMIUM = "/usr/bin/chromium"
@@ -174,7 +174,8 @@ def _process(database_url: str, run_id: int, employer_ids: list[int], report: st
 
 
 def _bare(documents: list[str], base_url: str) -> None:
-    """WeasyPrint alone on the same HTML: the stylesheet and font map made once, no fetcher."""
+    """WeasyPrint alone on the same HTML with the engine's settings (the stylesheet and font
+    map made once, the collector paused per document), no fetcher, no database."""
     warnings.simplefilter("ignore", DeprecationWarning)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -182,7 +183,10 @@ def _bare(documents: list[str], base_url: str) -> None:
     fonts = FontConfiguration()
     stylesheet = CSS(string=STYLESHEET.read_text(), font_config=fonts)
     for html in documents:
-        HTML(string=html, base_url=base_url).write_pdf(stylesheets=[stylesheet], font_config=fonts)
+        with gc_paused():
+            HTML(string=html, base_url=base_url).write_pdf(
+                stylesheets=[stylesheet], font_config=fonts
+            )
 
 
 def _chromium(documents: list[str], stylesheet: str) -> None:
