@@ -296,6 +296,20 @@ def preview(
     return result
 
 
+@dataclass
+class EmployerDraft:
+    draft: Draft | None  # None without approved, unbilled hours
+    left_out: list[TimeEntry]
+
+
+def employer_draft(
+    session: Session, employer: Employer, period_end: date, cadence: BillingCadence | None
+) -> EmployerDraft:
+    """One employer's draft up to `period_end` and its shifts a run would leave out."""
+    found = preview(session, period_end, cadence, employer_ids=[employer.id])
+    return EmployerDraft(found.drafts[0] if found.drafts else None, found.left_out)
+
+
 def start_run(
     session: Session,
     by: User | None,

@@ -17,7 +17,6 @@ from core.pages import page_number
 from invoices import bookkeeping, credit, delivery, queries, runs
 from portal.auth import role_required
 from portal.forms.invoices import (
-    CADENCE_LABELS,
     BookkeepingForm,
     ButtonForm,
     CreditForm,
@@ -47,52 +46,45 @@ def _invoice_context():
 # --- finance: runs ----------------------------------------------------------------------------
 
 
+def _run_form() -> RunForm:
+    """The period and cadence of a run from the query string (a GET form: no CSRF)."""
+    return RunForm(request.args, meta={"csrf": False})
+
+
 @bp.get("/finance/invoicing")
 @role_required(*FINANCE)
 def run_preview():
     session = get_session()
-    form = RunForm(request.args, meta={"csrf": False})
-    preview = None
-    if request.args and form.validate():
-        preview = runs.summarise(
-            session,
-            form.period_end.data,
-            cadence(form.cadence.data),
-            page_number(request.args.get("page")),
-        )
-    elif not request.args:
+    form = _run_form()
+    if not request.args:
         form.period_end.data = date.today().replace(day=1) - timedelta(days=1)
     return render_template(
         "invoices/run_preview.html",
         form=form,
-        preview=preview,
+        preview=_summary(form) if request.args and form.validate() else None,
         issue_form=IssueForm(),
         recent=queries.recent_runs(session),
-        cadence_labels=CADENCE_LABELS,
     )
+
+
+def _summary(form: RunForm) -> runs.Summary:
+    page = page_number(request.args.get("page"))
+    return runs.summarise(get_session(), form.period_end.data, cadence(form.cadence.data), page)
 
 
 @bp.get("/finance/invoicing/employers/<int:employer_id>")
 @role_required(*FINANCE)
 def run_preview_employer(employer_id: int):
     """One employer's draft from the run preview: its lines and the shifts behind them."""
-    session = get_session()
-    employer = session.get(Employer, employer_id)
-    if employer is None:
-        abort(404)
-    form = RunForm(request.args, meta={"csrf": False})
+    employer = get_session().get(Employer, employer_id) or abort(404)
+    form = _run_form()
     if not form.validate():  # the preview's form shows what is wrong with the date
         return redirect(url_for("invoices.run_preview", **request.args))
-    preview = runs.preview(
-        session, form.period_end.data, cadence(form.cadence.data), employer_ids=[employer_id]
+    found = runs.employer_draft(
+        get_session(), employer, form.period_end.data, cadence(form.cadence.data)
     )
     return render_template(
-        "invoices/run_preview_employer.html",
-        employer=employer,
-        form=form,
-        draft=preview.drafts[0] if preview.drafts else None,
-        left_out=preview.left_out,
-        period_end=form.period_end.data,
+        "invoices/run_preview_employer.html", employer=employer, form=form, found=found
     )
 
 
