@@ -597,6 +597,9 @@ class Invoice(Base):
         LargeBinary, active_history=True, deferred=True
     )
     timesheet_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
+    # The e-invoice (Peppol BIS Billing 3.0, UBL 2.1), validated before it is stored.
+    ubl_xml: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True, deferred=True)
+    ubl_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
     delivery_state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState), default=DeliveryState.PENDING
     )

@@ -13,10 +13,14 @@ if TYPE_CHECKING:  # the app is handed in; billing itself never imports Flask
 
 def init_app(app: Flask) -> None:
     """Wire billing into the app: the immutability guard, the PDF engine, Stripe, the CLI."""
-    from invoices import cli, guard, pdf
+    from invoices import cli, einvoice_rules, guard, pdf
     from invoices.stripe_gateway import StripeGateway
 
     guard.install()
     app.extensions["pdf"] = pdf.PdfEngine()
+    # The e-invoice rules (None when the directory holds none: no e-invoices are made).
+    rules = einvoice_rules.load(app.config.get("EINVOICE_RULES_DIR"))
+    if rules is not None:
+        app.extensions["einvoice_rules"] = rules
     app.extensions["stripe"] = StripeGateway.from_config(app.config)  # None: card payment off
     cli.init_app(app)

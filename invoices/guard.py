@@ -29,6 +29,8 @@ CHECKSUM_OF = {
     "pdf_sha256": "pdf_sha256",
     "timesheet_pdf": "timesheet_sha256",
     "timesheet_sha256": "timesheet_sha256",
+    "ubl_xml": "ubl_sha256",
+    "ubl_sha256": "ubl_sha256",
 }
 WRITE_ONCE = set(CHECKSUM_OF)
 # A billed shift keeps its hours; only a credit note may release it (invoice_line_id -> None).

@@ -17,7 +17,7 @@ trigger) and one more entry in `renditions`."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,7 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from core.db import writing
 from core.models import Invoice, InvoiceKind, InvoiceStatus, Reminder, utcnow
-from invoices import documents, numbering
+from invoices import documents, einvoice, numbering
 
 Document = Invoice | Reminder  # what has archived renditions
 
@@ -50,20 +50,26 @@ class Slot:
 
 INVOICE_PDF = Slot(Invoice.pdf, Invoice.pdf_sha256)
 TIMESHEET_PDF = Slot(Invoice.timesheet_pdf, Invoice.timesheet_sha256)
+UBL_XML = Slot(Invoice.ubl_xml, Invoice.ubl_sha256)
 REMINDER_PDF = Slot(Reminder.pdf, Reminder.pdf_sha256)
+
+
+Earlier = Mapping[Slot, bytes]  # what this pass has rendered so far, for a later rendition
 
 
 @dataclass(frozen=True)
 class Rendition:
-    """One archived form of a document: its slot and how to render it from the document."""
+    """One archived form of a document: its slot and how to render it from the document (and
+    from the renditions made before it in the same pass: the e-invoice carries the
+    timesheet)."""
 
     slot: Slot
-    render: Callable[[Any], bytes]
+    render: Callable[[Any, Earlier], bytes]
 
     @classmethod
     def rendered(cls, slot: Slot, content: bytes) -> Rendition:
-        """A rendition whose bytes exist already (rendered before the number was taken)."""
-        return cls(slot, lambda _document: content)
+        """A rendition whose bytes exist already."""
+        return cls(slot, lambda _document, _earlier: content)
 
 
 def take_number(
@@ -83,32 +89,49 @@ def take_number(
 
 
 def archive(document: Document, renditions: Iterable[Rendition]) -> None:
-    """Render each rendition in the order given and store its bytes with their SHA-256.
+    """Render each rendition in the order given and store its bytes with their SHA-256."""
+    for slot, content in render_all(document, renditions).items():
+        slot.store(document, content)
 
-    In order, so that a rendition may build on one stored before it (the e-invoice will carry
-    the timesheet)."""
+
+def render_all(document: Document, renditions: Iterable[Rendition]) -> dict[Slot, bytes]:
+    """Each rendition's bytes, in the order given, so that one may build on those before it."""
+    done: dict[Slot, bytes] = {}
     for rendition in renditions:
-        rendition.slot.store(document, rendition.render(document))
+        done[rendition.slot] = rendition.render(document, done)
+    return done
 
 
 # --- Phase two: the documents, after the issuing commit -----------------------------------------
 
 
 def renditions(session: Session, invoice: Invoice) -> list[Rendition]:
-    """What an issued invoice or credit note is archived as, each rendered from stored data."""
+    """What an issued invoice or credit note is archived as, each rendered from stored data:
+    the PDF, an invoice's timesheet PDF, and (when the e-invoice rules are loaded) the
+    validated e-invoice, which carries the timesheet inside."""
     pdf = Rendition(
         INVOICE_PDF,
-        lambda numbered: documents.invoice_pdf(
+        lambda numbered, _earlier: documents.invoice_pdf(
             session, numbered, pay_url=documents.card_pay_url(numbered)
         ),
     )
-    if invoice.is_credit_note:
-        return [pdf]
-    # The timesheets before the invoice: the e-invoice, next, carries them inside.
-    timesheet = Rendition(
-        TIMESHEET_PDF, lambda numbered: documents.invoice_timesheet_pdf(session, numbered)
-    )
-    return [timesheet, pdf]
+    found = [pdf]
+    if not invoice.is_credit_note:
+        timesheet = Rendition(
+            TIMESHEET_PDF,
+            lambda numbered, _earlier: documents.invoice_timesheet_pdf(session, numbered),
+        )
+        found = [timesheet, pdf]
+    if einvoice.enabled():
+        found.append(
+            Rendition(
+                UBL_XML,
+                lambda numbered, earlier: einvoice.xml(
+                    session, numbered, earlier.get(TIMESHEET_PDF) or numbered.timesheet_pdf
+                ),
+            )
+        )
+    return found
 
 
 def missing(session: Session, invoice: Invoice) -> list[Rendition]:
@@ -135,15 +158,14 @@ def render_missing(factory: sessionmaker, invoice_id: int) -> bool:
         invoice = reading.get(Invoice, invoice_id)
         if invoice is None:
             return False
-        rendered = [
-            Rendition.rendered(r.slot, r.render(invoice)) for r in missing(reading, invoice)
-        ]
+        rendered = render_all(invoice, missing(reading, invoice))
     if not rendered:
         return False
     with writing(factory) as session:
         invoice = session.get(Invoice, invoice_id, with_for_update=True)
-        todo = [r for r in rendered if _checksum(invoice, r.slot) is None]
-        archive(invoice, todo)
+        todo = {slot: content for slot, content in rendered.items() if not _checksum(invoice, slot)}
+        for slot, content in todo.items():
+            slot.store(invoice, content)
     return bool(todo)
 
 

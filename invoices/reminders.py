@@ -308,7 +308,7 @@ def send_reminder(
     # Not numbered (its level names it), but archived like every issued document.
     issuer.archive(
         reminder,
-        [issuer.Rendition(issuer.REMINDER_PDF, lambda _r: reminder_pdf(plan, today, link))],
+        [issuer.Rendition(issuer.REMINDER_PDF, lambda _r, _e: reminder_pdf(plan, today, link))],
     )
     session.add(reminder)
     session.flush()

@@ -56,6 +56,13 @@ class Defaults:
     STRIPE_PAYMENT_METHOD_TYPES = "card"  # comma-separated, as the Stripe account offers them
     PAY_LINK_MAX_AGE_DAYS = 60  # the signed pay link in the invoice e-mail
 
+    # The published e-invoice rules (UBL 2.1 schema, Peppol BIS 3 schematrons as XSLT): every
+    # issued invoice and credit note gets a validated e-invoice when they are found. Default:
+    # ../shared/einvoice beside the project (where the workplace keeps them); see README.
+    EINVOICE_RULES_DIR: str | None = str(
+        Path(__file__).resolve().parents[2] / "shared" / "einvoice"
+    )
+
 
 def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Load defaults, then PORTAL_* variables, then the test overrides."""

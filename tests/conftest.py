@@ -21,6 +21,7 @@ from tests.helpers import (
     ClosingClient,
     Mailbox,
     alembic_config,
+    einvoice_rules_dir,
     free_port,
     login,
     reset_limits,
@@ -96,8 +97,10 @@ def app(database_url, smtp_server, tmp_path_factory):
             "SMTP_PORT": controller.port,
             "BASE_URL": "http://localhost",
             "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+            "EINVOICE_RULES_DIR": einvoice_rules_dir(),
         }
     )
+    assert "einvoice_rules" in app.extensions, "the e-invoice rules did not load"
     app.test_client_class = ClosingClient
     engine = app.extensions["db"].engine
     with engine.begin() as connection:

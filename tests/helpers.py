@@ -25,6 +25,25 @@ from portal.security import limiter
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def einvoice_rules_dir() -> str:
+    """The published e-invoice rules the tests validate with (../shared/einvoice, or where
+    PORTAL_EINVOICE_RULES_DIR points). Missing rules fail the run: they are never skipped."""
+    candidates = [
+        os.environ.get("PORTAL_EINVOICE_RULES_DIR"),
+        ROOT.parent / "shared" / "einvoice",
+        "/work/shared/einvoice",  # the workplace's copy, for a clone made elsewhere
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "ubl-2.1").is_dir():
+            return str(candidate)
+    raise RuntimeError(
+        "The e-invoice rules are missing: put the UBL 2.1 schema and the Peppol rules in "
+        "../shared/einvoice or set PORTAL_EINVOICE_RULES_DIR (see the README)."
+    )
+
+
 # One prefix for the whole run: the limiter is a single object shared by both apps.
 RATE_LIMIT_PREFIX = f"test-{os.getpid()}-{secrets.token_hex(3)}"
 # CI=true: tests that need PostgreSQL, Redis or Chromium fail instead of skipping.

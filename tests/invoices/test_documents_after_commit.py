@@ -36,9 +36,13 @@ def test_the_timesheet_names_its_invoice_and_a_second_rendering_is_identical(app
     org = settings_service.get(db)
     org.legal_name, org.bank_account = "Et helt andet navn ApS", "9999999999"
     db.flush()
-    again = [r.render(invoice) for r in issuer.renditions(db, invoice)]
-    assert again == [invoice.timesheet_pdf, invoice.pdf]
-    assert "Et helt andet navn" not in pdf_text(again[0]) + pdf_text(again[1])
+    again = issuer.render_all(invoice, issuer.renditions(db, invoice))
+    assert again == {
+        issuer.TIMESHEET_PDF: invoice.timesheet_pdf,
+        issuer.INVOICE_PDF: invoice.pdf,
+        issuer.UBL_XML: invoice.ubl_xml,
+    }
+    assert "Et helt andet navn" not in pdf_text(invoice.timesheet_pdf) + pdf_text(invoice.pdf)
 
 
 def test_a_crash_between_the_phases_shows_it_being_prepared_until_render_missing(

@@ -15,18 +15,18 @@ from tests.invoicing import organisation
 
 def test_the_issuer_numbers_then_archives_each_rendition_in_order(app, db, ctx):
     """Phase one takes the number; phase two archives the renditions, each able to read the
-    one stored before it."""
+    ones rendered before it (the e-invoice carries the timesheet)."""
     organisation(db)
     draft = factories.InvoiceFactory(series="T", status=InvoiceStatus.DRAFT)
     db.flush()
     seen = []
 
-    def pdf(document):
+    def pdf(document, _earlier):
         seen.append(document.number)  # rendered after the number was taken
         return b"%PDF invoice " + document.display_number.encode()
 
-    def timesheet(document):
-        return b"%PDF timesheet for " + document.pdf  # the one stored before it
+    def timesheet(document, earlier):
+        return b"%PDF timesheet for " + earlier[issuer.INVOICE_PDF]  # rendered before it
 
     issuer.take_number(db, draft, date(2026, 11, 30), due_date=date(2026, 12, 14))
     db.flush()
