@@ -1,4 +1,4 @@
-"""flask --app wsgi invoice-run / invoices render-missing|retry-deliveries / worker."""
+"""flask --app wsgi invoice-run / invoices render-missing|retry-deliveries|ubl / worker."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from core.db import get_session
 from core.errors import DomainError
 from core.i18n import hours, money
 from core.jobs import queue
-from core.models import BillingCadence, InvoiceRun
-from invoices import delivery, runs
+from core.models import BillingCadence, InvoiceKind, InvoiceRun
+from invoices import delivery, queries, runs
 
 
 def _resume_stalled() -> int:
@@ -93,6 +93,21 @@ def init_app(app: Flask) -> None:
     def render_missing() -> None:
         """Render the documents of issued invoices that lack them, then e-mail them."""
         click.echo(f"{delivery.finish_unrendered()} invoice(s) finished.")
+
+    @invoices_group.command("ubl")
+    @click.argument("number")
+    def ubl(number: str) -> None:
+        """Print the e-invoice (UBL XML) of an issued invoice or credit note, e.g. F-2026-0003."""
+        kinds = (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)
+        invoice = queries.invoice_by_number(get_session(), number, kinds)
+        if invoice is None:
+            raise click.ClickException(f"No issued invoice or credit note {number}.")
+        if not invoice.ubl_xml:
+            raise click.ClickException(
+                f"{invoice.display_number} has no e-invoice yet (flask --app wsgi invoices "
+                "render-missing makes it; the e-invoice rules must be loaded)."
+            )
+        click.echo(invoice.ubl_xml.decode("utf-8"), nl=False)
 
     @invoices_group.command("retry-deliveries")
     def retry_deliveries() -> None:

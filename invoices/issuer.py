@@ -173,18 +173,17 @@ def _checksum(invoice: Invoice, slot: Slot) -> str | None:
     return getattr(invoice, slot.checksum.key)
 
 
-_UNRENDERED = (
-    Invoice.number.is_not(None),
-    or_(
+def unrendered(factory: sessionmaker, run_id: int | None = None) -> list[int]:
+    """Issued invoices without all their documents (of one run, when given), oldest first;
+    the e-invoice counts when the rules are loaded (older invoices get theirs then too)."""
+    lacking = [
         Invoice.pdf_sha256.is_(None),
         (Invoice.kind == InvoiceKind.INVOICE) & Invoice.timesheet_sha256.is_(None),
-    ),
-)
-
-
-def unrendered(factory: sessionmaker, run_id: int | None = None) -> list[int]:
-    """Issued invoices without all their documents (of one run, when given), oldest first."""
-    query = select(Invoice.id).where(*_UNRENDERED).order_by(Invoice.id)
+    ]
+    if einvoice.enabled():
+        lacking.append(Invoice.ubl_sha256.is_(None))
+    query = select(Invoice.id).where(Invoice.number.is_not(None), or_(*lacking))
+    query = query.order_by(Invoice.id)
     if run_id is not None:
         query = query.where(Invoice.run_id == run_id)
     with factory() as session:

@@ -179,8 +179,11 @@ def lines_with_shifts(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 # --- payments, bank imports, reminders ---------------------------------------------------------
 
 
-def invoice_by_number(session: Session, text: str) -> Invoice | None:
-    """An issued invoice (not a credit note) by its number ('F-2026-0001') or FI payment id."""
+def invoice_by_number(
+    session: Session, text: str, kinds: tuple[InvoiceKind, ...] = (InvoiceKind.INVOICE,)
+) -> Invoice | None:
+    """An issued invoice (or, when asked, a credit note) by its number as printed
+    ('F-2026-0001'), or an invoice by its FI payment id."""
     text = (text or "").strip()
     match = INVOICE_NUMBER.fullmatch(text)
     if match:
@@ -192,7 +195,7 @@ def invoice_by_number(session: Session, text: str) -> Invoice | None:
                 Invoice.series == series.upper(),
                 Invoice.year == int(year),
                 Invoice.number == int(number),
-                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.kind.in_(kinds),
             )
         )
     if text.isdigit() and len(text) == 15:

@@ -11,6 +11,7 @@ from core import settings as settings_service
 from core.db import get_session
 from core.models import Role, User, WorkArea
 from core.pages import page_number
+from invoices import einvoice
 from portal.auth import role_required
 from portal.forms.admin import InviteForm, SettingsForm, ToggleForm, WorkAreaForm
 from portal.services import accounts, orders
@@ -35,7 +36,7 @@ def settings():
     return submit(
         form,
         lambda: _settings_saved(form),
-        page=lambda: render_template("admin/settings.html", form=form),
+        page=lambda: render_template("admin/settings.html", form=form, rules=einvoice.rules()),
     )
 
 

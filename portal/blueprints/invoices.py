@@ -272,13 +272,16 @@ def employer_detail(invoice_id: int):
     return render_template("invoices/employer_detail.html", invoice=invoice, lines=lines)
 
 
-def _pdf_response(content: bytes | None, filename: str) -> Response:
+def _document_response(
+    content: bytes | None, filename: str, mimetype="application/pdf"
+) -> Response:
     if not content:
         abort(404)
+    disposition = "inline" if mimetype == "application/pdf" else "attachment"
     return Response(
         content,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
 
@@ -286,14 +289,23 @@ def _pdf_response(content: bytes | None, filename: str) -> Response:
 @role_required(Role.EMPLOYER, *FINANCE)
 def invoice_pdf(invoice_id: int):
     invoice = _ready(invoice_id)
-    return _pdf_response(invoice.pdf, f"{invoice.display_number}.pdf")
+    return _document_response(invoice.pdf, f"{invoice.display_number}.pdf")
 
 
 @bp.get("/invoices/<int:invoice_id>/timesheet.pdf")
 @role_required(Role.EMPLOYER, *FINANCE)
 def timesheet_pdf(invoice_id: int):
     invoice = _ready(invoice_id)
-    return _pdf_response(invoice.timesheet_pdf, f"{invoice.display_number}-timeseddel.pdf")
+    return _document_response(invoice.timesheet_pdf, f"{invoice.display_number}-timeseddel.pdf")
+
+
+@bp.get("/invoices/<int:invoice_id>/einvoice.xml")
+@role_required(Role.EMPLOYER, *FINANCE)
+def einvoice_xml(invoice_id: int):
+    """The e-invoice (Peppol BIS Billing 3.0 UBL), as validated and archived."""
+    invoice = _ready(invoice_id)
+    filename = f"{invoice.display_number}.xml"
+    return _document_response(invoice.ubl_xml, filename, mimetype="application/xml")
 
 
 def _ready(invoice_id: int) -> Invoice:

@@ -189,3 +189,36 @@ def test_a_document_that_fails_the_rules_is_not_stored(app, db, ctx):
     assert not invoice.documents_ready
     with pytest.raises(EinvoiceRejected, match="DK-R-002"):
         issuer.complete(db, invoice)
+
+
+def test_finance_and_the_employer_download_it_and_the_cli_prints_it(app, client, db, as_role):
+    organisation(db)
+    employer, _ = employer_with_hours(db, weeks=1)
+    [invoice] = issue_run(db)
+    employer_user = factories.user_for(Role.EMPLOYER, employer=employer)
+    db.commit()
+    from tests.helpers import login
+
+    login(client, employer_user)
+    page = client.get(f"/invoices/{invoice.id}")
+    assert "Hent e-faktura (XML)" in page.text
+    response = client.get(f"/invoices/{invoice.id}/einvoice.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert response.data == invoice.ubl_xml
+    assert f'filename="{invoice.display_number}.xml"' in response.headers["Content-Disposition"]
+    other = factories.issued_invoice(number=9001)  # another employer's
+    db.commit()
+    assert client.get(f"/invoices/{other.id}/einvoice.xml").status_code == 404
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["invoices", "ubl", invoice.display_number])
+    assert result.exit_code == 0, result.output
+    assert result.output.encode() == invoice.ubl_xml
+    missing = runner.invoke(args=["invoices", "ubl", "F-1999-0001"])
+    assert missing.exit_code != 0 and "No issued invoice or credit note" in missing.output
+
+
+def test_the_admin_sees_which_rule_release_is_loaded(client, db, as_role):
+    as_role(Role.ADMIN)
+    page = client.get("/admin/settings").text
+    assert "E-fakturaer" in page and "regelsæt 2026.5" in page

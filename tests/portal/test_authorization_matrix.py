@@ -129,6 +129,7 @@ MATRIX: dict[str, Route] = {
     "invoices.employer_detail": Route(EMPLOYER, {"invoice_id": "invoice"}),
     "invoices.invoice_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
     "invoices.timesheet_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
+    "invoices.einvoice_xml": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
     # payments: the employer's card page, the signed public pay link, Stripe's webhook
     "payments.pay_invoice": Route(EMPLOYER, {"invoice_id": "invoice"}),
     "payments.pay_link": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),
@@ -218,6 +219,8 @@ def _side(db, label: str) -> Side:
         pdf_sha256="0" * 64,
         timesheet_pdf=b"%PDF-1.4 test",
         timesheet_sha256="0" * 64,
+        ubl_xml=b"<Invoice/>",
+        ubl_sha256="0" * 64,
     )
     db.flush()
     return Side(
