@@ -5,10 +5,14 @@ nothing is stored or sent that a receiving access point would reject."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+from stdnum import ean as gln
+from stdnum.dk import cvr as cvr_number
 
 from core import extensions
 from core.errors import Conflict
+from core.i18n import gettext as _
 from core.models import Invoice
+from core.snapshots import BuyerSnapshot
 from invoices import ubl
 from invoices.einvoice_rules import EinvoiceRules, Finding
 
@@ -43,3 +47,21 @@ def xml(session: Session, invoice: Invoice, timesheet_pdf: bytes | None) -> byte
         if not report.ok:
             raise EinvoiceRejected(invoice.display_number, report.fatal)
     return content
+
+
+def problems(buyer: BuyerSnapshot) -> list[str]:
+    """Why an invoice to this buyer would bounce, checked before a number is taken: a public
+    body (EAN) needs a valid location number and an order number or a person reference
+    (PEPPOL-EN16931-R003; a municipality holds payment without them), and every customer a
+    valid CVR number (DK-R-017)."""
+    found = []
+    if not cvr_number.is_valid(buyer.cvr or ""):
+        found.append(_("the CVR number is missing or wrong"))
+    if buyer.ean:
+        if not gln.is_valid(buyer.ean) or len(buyer.ean) != 13:
+            found.append(_("the EAN number %(ean)s has a wrong check digit", ean=buyer.ean))
+        if not (buyer.order_reference or buyer.person_reference):
+            found.append(
+                _("a public body (EAN) needs an order number or a person reference on the order")
+            )
+    return found

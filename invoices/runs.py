@@ -38,7 +38,7 @@ from core.models import (
 from core.pages import PAGE_SIZE, Page
 from core.shifts import APPROVED
 from core.snapshots import BuyerSnapshot, SellerSnapshot
-from invoices import issuer
+from invoices import einvoice, issuer
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class EmployerSummary:
     vat_ore: int = 0
     total_ore: int = 0
     left_out: int = 0
+    problems: list[str] = field(default_factory=list)  # why a run would leave it out
 
 
 @dataclass
@@ -205,11 +206,37 @@ def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) ->
         iso = work_date.isocalendar()
         line = lines[employer_id].setdefault((placement_id, iso.year, iso.week), [0, rate_ore])
         line[0] += minutes
+    _check_buyers(session, rows, period_end)
     for row in rows:
         grouped = lines[row.employer_id]
         row.lines = len(grouped)
         line_amounts = [amounts.line_amount_ore(m, rate) for m, rate in grouped.values()]
         row.subtotal_ore, row.vat_ore, row.total_ore = amounts.totals(line_amounts, vat_rate_bp)
+
+
+def _check_buyers(session: Session, rows: list[EmployerSummary], period_end: date) -> None:
+    """What would stop each employer's invoice (einvoice.problems), as the run will check it:
+    the employer's numbers and the references of the orders whose hours it bills."""
+    ids = [row.employer_id for row in rows]
+    orders: dict[int, list[JobOrder]] = defaultdict(list)
+    for employer_id, order in session.execute(
+        _scope(
+            select(Placement.employer_id, JobOrder)
+            .select_from(TimeEntry)
+            .join(Placement, TimeEntry.placement_id == Placement.id)
+            .join(Employer, Placement.employer_id == Employer.id)
+            .join(JobOrder, Placement.job_order_id == JobOrder.id)
+            .where(APPROVED),
+            period_end,
+            None,
+            ids,
+        ).distinct()
+    ):
+        orders[employer_id].append(order)
+    by_id = {row.employer_id: row for row in rows}
+    for employer in session.scalars(select(Employer).where(Employer.id.in_(ids))):
+        buyer = BuyerSnapshot.of(employer, orders[employer.id])
+        by_id[employer.id].problems = einvoice.problems(buyer)
 
 
 def _scope(stmt, period_end: date, cadence: BillingCadence | None, employer_ids):
@@ -367,6 +394,16 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
     )
     if not entries:
         return None
+    buyer = BuyerSnapshot.of(employer, (e.placement.job_order for e in entries))
+    wrong = einvoice.problems(buyer)
+    if wrong:  # left out with the reason, rather than a document that will bounce
+        raise Invalid(
+            _(
+                "%(name)s is not invoiced: %(reasons)s.",
+                name=employer.name,
+                reasons="; ".join(wrong),
+            )
+        )
     org = settings_service.get(session)
     draft = build_draft(employer, entries, org.vat_rate_bp, run.period_end)
     invoice = Invoice(
@@ -380,7 +417,7 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
         vat_rate_bp=draft.vat_rate_bp,
         vat_ore=draft.vat_ore,
         total_ore=draft.total_ore,
-        buyer=BuyerSnapshot.of(employer, (e.placement.job_order for e in entries)).to_json(),
+        buyer=buyer.to_json(),
         seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )

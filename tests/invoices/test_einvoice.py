@@ -222,3 +222,50 @@ def test_the_admin_sees_which_rule_release_is_loaded(client, db, as_role):
     as_role(Role.ADMIN)
     page = client.get("/admin/settings").text
     assert "E-fakturaer" in page and "regelsæt 2026.5" in page
+
+
+def test_a_public_body_without_references_is_left_out_with_the_reason(client, db, as_role):
+    """Caught before the run, not after: the preview says why, the run leaves the employer
+    out with that reason (no number taken), and the others are invoiced."""
+    from sqlalchemy import select
+
+    from core.models import Invoice, InvoiceRun
+    from tests.helpers import post_form
+    from tests.invoicing import PERIOD_END
+
+    organisation(db)
+    employer_with_hours(db, weeks=1, name="Odense Kommune", ean="5798000554504", cvr="29189579")
+    employer_with_hours(db, weeks=1, name="Bad EAN", ean="5798000554505", cvr="29189579")
+    fine, _ = employer_with_hours(db, weeks=1, name="Frugt ApS")
+    as_role(Role.FINANCE)
+    path = f"/finance/invoicing?period_end={PERIOD_END.isoformat()}&cadence="
+    page = client.get(path).text
+    assert page.count('name="employer_ids"') == 1  # only Frugt ApS can be chosen
+    assert "Udelades: en offentlig myndighed (EAN) skal have et ordrenummer" in page
+    assert "EAN-nummeret 5798000554505 har et forkert kontrolciffer" in page
+    response = post_form(
+        client,
+        "/finance/invoicing/issue",
+        {"period_end": PERIOD_END.isoformat(), "cadence": "", "everyone": "y"},
+        page=path,
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    [invoice] = db.scalars(select(Invoice)).all()
+    assert invoice.employer_id == fine.id and invoice.number == 1
+    [run] = db.scalars(select(InvoiceRun)).all()
+    assert len(run.errors) == 2
+    assert any("Odense Kommune faktureres ikke" in error for error in run.errors)
+    run_page = client.get(f"/finance/runs/{run.id}").text
+    assert "Odense Kommune faktureres ikke" in run_page
+
+
+def test_the_checks(app, ctx):
+    from core.snapshots import BuyerSnapshot
+    from invoices.einvoice import problems
+
+    assert problems(BuyerSnapshot(cvr="13585628")) == []
+    assert problems(BuyerSnapshot(cvr="13585628", ean="5798000554504", person_reference="KP")) == []
+    assert len(problems(BuyerSnapshot(cvr="13585627"))) == 1
+    assert len(problems(BuyerSnapshot(cvr="13585628", ean="5798000554504"))) == 1
+    assert len(problems(BuyerSnapshot(cvr="", ean="579800055450", order_reference="PO"))) == 2
