@@ -3,7 +3,7 @@
 Issuing is two phases. In the issuing transaction an invoice or credit note is numbered and
 frozen (lines, snapshots, totals, payment id) and nothing is rendered: the counter row is
 locked for milliseconds (`take_number`, last before the commit). After the commit its
-renditions (the invoice PDF, the timesheet PDF, next the e-invoice) are rendered from the
+renditions (the timesheet PDF, the invoice PDF, the e-invoice) are rendered from the
 stored data only and archived, each in a bytes column beside a column with the bytes' SHA-256,
 written once (`render_missing`; invoices.guard and the database's trigger refuse any change).
 A crash between the phases leaves a numbered invoice without documents: the run's job, `flask

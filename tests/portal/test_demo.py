@@ -55,3 +55,14 @@ def test_demo_invoices_are_issued_once(app, db, ctx):
     assert demo.invoice_history(database().sessionmaker) == 0
     invoices = db.scalars(select(Invoice)).all()
     assert all(i.pdf and i.timesheet_pdf for i in invoices)
+    # Every demo invoice has its e-invoice, valid under the rules; the municipality's is
+    # addressed by EAN with its order number, person reference and the timesheet inside.
+    from invoices.einvoice import rules
+
+    assert all(i.ubl_xml and rules().check(i.ubl_xml).ok for i in invoices)
+    [municipal] = [i for i in invoices if i.buyer.get("ean") == "5798000554504"]
+    xml = municipal.ubl_xml
+    assert b'<cbc:EndpointID schemeID="0088">5798000554504</cbc:EndpointID>' in xml
+    assert b"<cbc:BuyerReference>Karen Park</cbc:BuyerReference>" in xml
+    assert b"<cbc:ID>PO-2026-117</cbc:ID>" in xml
+    assert b'mimeCode="application/pdf"' in xml
