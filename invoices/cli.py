@@ -143,8 +143,8 @@ def init_app(app: Flask) -> None:
         if not url:
             raise click.ClickException("Set REDIS_URL (or PORTAL_REDIS_URL) to run a worker.")
         # A worker that died between issuing and rendering left numbered invoices without
-        # documents: finish them before taking new jobs.
-        finished = delivery.finish_unrendered()
-        if finished:
-            click.echo(f"{finished} invoice(s) without documents finished.")
+        # documents: finishing them is the first job. A job, not a call here: jobs run in a
+        # forked work horse, and the e-invoice rules' runtime (Saxon) must never start in this
+        # parent process, because it does not survive the fork of the next job.
+        queue().enqueue(delivery.finish_unrendered)
         Worker([queue().name], connection=Redis.from_url(url)).work(burst=burst)

@@ -9,10 +9,13 @@ setting PORTAL_EINVOICE_RULES_DIR; see the README for where operators get each r
     <dir>/peppol-bis3-<release>/CEN-EN16931-UBL.xslt, PEPPOL-EN16931-UBL.xslt
 
 Each stylesheet is compiled once per process (about a second); a document then takes tens
-of milliseconds. One instance per app (`app.extensions["einvoice_rules"]`)."""
+of milliseconds. One instance per app (`app.extensions["einvoice_rules"]`). Saxon's runtime
+starts with the first check and does not survive a fork: a process that forks workers (the
+RQ worker's parent, gunicorn's master) must not check documents itself."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +77,10 @@ class EinvoiceRules:
         self._lock = threading.Lock()  # Saxon executables are not shared between threads
 
     def _compiled(self) -> list:
+        if self._executables and self._pid != os.getpid():
+            raise RuntimeError("the e-invoice rules were compiled before this process forked")
         if not self._executables:
+            self._pid = os.getpid()
             from saxonche import PySaxonProcessor
 
             self._processor = PySaxonProcessor(license=False)
