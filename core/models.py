@@ -142,6 +142,14 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"
 
 
+class EinvoiceState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its job
+    SENT = "sent"  # handed to the access point, no answer yet
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # the receiver or the access point refused it (the reason is kept)
+    FAILED = "failed"  # did not reach the access point; sent again with back-off
+
+
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -600,6 +608,12 @@ class Invoice(Base):
     # The e-invoice (Peppol BIS Billing 3.0, UBL 2.1), validated before it is stored.
     ubl_xml: Mapped[bytes | None] = mapped_column(LargeBinary, active_history=True, deferred=True)
     ubl_sha256: Mapped[str | None] = mapped_column(String(64), active_history=True)
+    # Its way to a public body through the access point (None: not sent as an e-invoice).
+    einvoice_state: Mapped[EinvoiceState | None] = mapped_column(enum_column(EinvoiceState))
+    einvoice_reference: Mapped[str] = mapped_column(String(100), default="")
+    einvoice_error: Mapped[str] = mapped_column(Text, default="")
+    einvoice_attempts: Mapped[int] = mapped_column(default=0)
+    einvoice_sent_at: Mapped[datetime | None]
     delivery_state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState), default=DeliveryState.PENDING
     )

@@ -11,8 +11,8 @@ from core import mail
 from core.db import database
 from core.i18n import force_locale
 from core.jobs import job, queue
-from core.models import DeliveryState, Invoice, utcnow
-from invoices import issuer
+from core.models import DeliveryState, EinvoiceState, Invoice, utcnow
+from invoices import einvoice_delivery, issuer
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -66,6 +66,13 @@ def deliver(invoice_id: int, force: bool = False) -> bool:
         invoice = session.get(Invoice, invoice_id, with_for_update=True)
         if invoice is None or not invoice.documents_ready:
             return False
+        if einvoice_delivery.due(invoice) and invoice.einvoice_state is None:
+            # A public body's e-invoice goes to the access point in its own job (retried on
+            # its own); queued once, under this row lock.
+            invoice.einvoice_state = EinvoiceState.QUEUED
+            session.commit()
+            queue().enqueue(einvoice_delivery.send, invoice_id, retries=5)
+            invoice = session.get(Invoice, invoice_id, with_for_update=True)
         if invoice.delivery_state == DeliveryState.SENT and not force:
             return True
         message = message_for(invoice)

@@ -21,6 +21,11 @@ MUTABLE_AFTER_ISSUE = {
     "delivery_attempts",
     "delivery_error",
     "delivered_at",
+    "einvoice_state",
+    "einvoice_reference",
+    "einvoice_error",
+    "einvoice_attempts",
+    "einvoice_sent_at",
 }
 # Archived bytes are written once, in the issuing transaction.
 # Each archived document with the column that holds its checksum.

@@ -14,6 +14,7 @@ from core.models import (
     BankImport,
     BankLine,
     BankLineStatus,
+    EinvoiceState,
     Employer,
     Invoice,
     InvoiceFlags,
@@ -177,6 +178,18 @@ def lines_with_shifts(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 
 # --- payments, bank imports, reminders ---------------------------------------------------------
+
+
+def einvoices_not_accepted(session: Session, number: int = 1) -> Page:
+    """E-invoices on their way or stuck (queued, sent, rejected, failed), newest first."""
+    stmt = (
+        select(Invoice)
+        .where(
+            Invoice.einvoice_state.is_not(None), Invoice.einvoice_state != EinvoiceState.ACCEPTED
+        )
+        .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+    )
+    return paginate(session, stmt, number)
 
 
 def invoice_by_number(

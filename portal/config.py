@@ -59,6 +59,13 @@ class Defaults:
     # The published e-invoice rules (UBL 2.1 schema, Peppol BIS 3 schematrons as XSLT): every
     # issued invoice and credit note gets a validated e-invoice when they are found. Default:
     # ../shared/einvoice beside the project (where the workplace keeps them); see README.
+    # How e-invoices reach public bodies: "folder" (the default: an access point's client
+    # picks them up from EINVOICE_FOLDER, default instance/einvoice-outbox) or "api" (POSTed to
+    # an access point provider's API at EINVOICE_API_URL with EINVOICE_API_TOKEN).
+    EINVOICE_TRANSPORT = "folder"
+    EINVOICE_FOLDER: str | None = None
+    EINVOICE_API_URL: str | None = None
+    EINVOICE_API_TOKEN: str | None = None
     EINVOICE_RULES_DIR: str | None = str(
         Path(__file__).resolve().parents[2] / "shared" / "einvoice"
     )
@@ -87,6 +94,8 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
+    if not app.config.get("EINVOICE_FOLDER"):
+        app.config["EINVOICE_FOLDER"] = str(instance / "einvoice-outbox")
     if app.config.get("STRIPE_SECRET_KEY") and not app.config.get("STRIPE_JS_URL"):
         app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
 

@@ -98,6 +98,7 @@ def app(database_url, smtp_server, tmp_path_factory):
             "BASE_URL": "http://localhost",
             "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
             "EINVOICE_RULES_DIR": einvoice_rules_dir(),
+            "EINVOICE_FOLDER": str(tmp_path_factory.mktemp("einvoices")),
         }
     )
     assert "einvoice_rules" in app.extensions, "the e-invoice rules did not load"

@@ -1,4 +1,5 @@
-"""e-invoices: an issued invoice's UBL document and its checksum, written once like its PDFs
+"""e-invoices: an issued invoice's UBL document and its checksum, written once like its PDFs,
+and its way to a public body through the access point (state, reference, reason, attempts)
 
 Revision ID: 0008
 Revises: 0007
@@ -73,11 +74,36 @@ def upgrade() -> None:
     with op.batch_alter_table("invoices") as batch_op:
         batch_op.add_column(sa.Column("ubl_xml", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("ubl_sha256", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "einvoice_state",
+                sa.Enum(
+                    "queued", "sent", "accepted", "rejected", "failed",
+                    name="einvoicestate", native_enum=False, length=20,
+                ),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(
+            sa.Column("einvoice_reference", sa.String(length=100), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("einvoice_error", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("einvoice_attempts", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(sa.Column("einvoice_sent_at", sa.DateTime(), nullable=True))
     _triggers(DOCUMENT_COLUMNS, WRITE_ONCE)
 
 
 def downgrade() -> None:
     _triggers(DOCUMENT_COLUMNS, WRITE_ONCE[:-2])  # 0007's triggers again
     with op.batch_alter_table("invoices") as batch_op:
+        for column in (
+            "einvoice_sent_at", "einvoice_attempts", "einvoice_error", "einvoice_reference",
+            "einvoice_state",
+        ):
+            batch_op.drop_column(column)
         batch_op.drop_column("ubl_sha256")
         batch_op.drop_column("ubl_xml")

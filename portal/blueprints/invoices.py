@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,9 +13,17 @@ from flask_login import current_user
 from core.db import get_session
 from core.errors import Conflict
 from core.jobs import queue
-from core.models import Employer, Invoice, InvoiceRun, InvoiceStatus, Role, RunStatus
+from core.models import (
+    EinvoiceState,
+    Employer,
+    Invoice,
+    InvoiceRun,
+    InvoiceStatus,
+    Role,
+    RunStatus,
+)
 from core.pages import page_number
-from invoices import bookkeeping, credit, delivery, queries, runs
+from invoices import bookkeeping, credit, delivery, einvoice_delivery, queries, runs
 from portal.auth import role_required
 from portal.forms.invoices import (
     BookkeepingForm,
@@ -306,6 +315,41 @@ def einvoice_xml(invoice_id: int):
     invoice = _ready(invoice_id)
     filename = f"{invoice.display_number}.xml"
     return _document_response(invoice.ubl_xml, filename, mimetype="application/xml")
+
+
+EINVOICE_STATES = {
+    EinvoiceState.QUEUED: _l("Queued"),
+    EinvoiceState.SENT: _l("Sent, waiting for an answer"),
+    EinvoiceState.ACCEPTED: _l("Accepted"),
+    EinvoiceState.REJECTED: _l("Rejected"),
+    EinvoiceState.FAILED: _l("Not delivered"),
+}
+
+
+@bp.get("/finance/einvoices")
+@role_required(*FINANCE)
+def einvoices():
+    listing = queries.einvoices_not_accepted(get_session(), page_number(request.args.get("page")))
+    return render_template(
+        "invoices/einvoices.html", listing=listing, states=EINVOICE_STATES, button=ButtonForm()
+    )
+
+
+@bp.post("/finance/einvoices/<int:invoice_id>/send")
+@role_required(*FINANCE)
+def einvoice_send(invoice_id: int):
+    """Send an e-invoice again (after a rejection once the data is right, or a failure): after
+    this request's commit, under the invoice's row lock, like the job."""
+    invoice = _issued(invoice_id)
+    number, back = invoice.display_number, url_for("invoices.einvoices")
+    after = partial(_sent_again, invoice_id, number)
+    return submit(ButtonForm(), lambda: Done(back, "", after_commit=after), back=back)
+
+
+def _sent_again(invoice_id: int, number: str) -> None:
+    state = einvoice_delivery.send(invoice_id, again=True)
+    label = EINVOICE_STATES[state] if state else "—"
+    flash(_("E-invoice %(number)s: %(state)s.", number=number, state=label), "success")
 
 
 def _ready(invoice_id: int) -> Invoice:

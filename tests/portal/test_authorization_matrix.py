@@ -130,6 +130,8 @@ MATRIX: dict[str, Route] = {
     "invoices.invoice_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
     "invoices.timesheet_pdf": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
     "invoices.einvoice_xml": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
+    "invoices.einvoices": Route(MONEY),
+    "invoices.einvoice_send": Route(MONEY, {"invoice_id": "invoice"}),
     # payments: the employer's card page, the signed public pay link, Stripe's webhook
     "payments.pay_invoice": Route(EMPLOYER, {"invoice_id": "invoice"}),
     "payments.pay_link": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),

@@ -1,0 +1,161 @@
+"""Sending e-invoices to public bodies: through the drop folder an access point's client
+watches (the default), or to an access point's HTTP API, here a small server on 127.0.0.1
+that checks what it receives with the same rules and can refuse it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.models import EinvoiceState, Invoice, Role
+from invoices import delivery, einvoice_delivery
+from tests.helpers import free_port, post_form
+from tests.invoicing import employer_with_hours, issue_run, organisation
+
+
+def issued_and_delivered(db) -> list[Invoice]:
+    """Issue a run, then deliver each invoice as the run's job does (jobs run inline here)."""
+    invoices = issue_run(db)
+    for invoice in invoices:
+        delivery.deliver(invoice.id)
+    db.expire_all()
+    return [db.get(Invoice, invoice.id) for invoice in invoices]
+
+
+def municipality(db):
+    employer, [placement] = employer_with_hours(
+        db, weeks=1, name="Odense Kommune", ean="5798000554504", cvr="29189579"
+    )
+    placement.job_order.order_reference = "PO-117"
+    placement.job_order.person_reference = "Karen Park"
+    return employer
+
+
+@pytest.fixture
+def configured(app):
+    """Restore the e-invoice transport settings a test changes."""
+    keys = ("EINVOICE_TRANSPORT", "EINVOICE_FOLDER", "EINVOICE_API_URL", "EINVOICE_API_TOKEN")
+    saved = {key: app.config.get(key) for key in keys}
+    yield app.config
+    app.config.update(saved)
+
+
+def test_the_drop_folder_gets_the_municipalitys_e_invoice_once(app, db, ctx, configured, tmp_path):
+    configured["EINVOICE_FOLDER"] = str(tmp_path / "outbox")
+    organisation(db)
+    municipality(db)
+    company, _ = employer_with_hours(db, weeks=1, name="Frugt ApS")
+    invoices = {i.buyer["name"]: i for i in issued_and_delivered(db)}
+    public, private = invoices["Odense Kommune"], invoices["Frugt ApS"]
+    dropped = tmp_path / "outbox" / f"{public.display_number}.xml"
+    assert dropped.read_bytes() == public.ubl_xml
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [dropped.name]  # no .part left
+    assert public.einvoice_state == EinvoiceState.SENT and public.einvoice_attempts == 1
+    assert private.einvoice_state is None  # a company gets the e-mailed PDFs
+    # Sending again changes nothing: it went once.
+    assert einvoice_delivery.send(public.id) == EinvoiceState.SENT
+    db.refresh(public)
+    assert public.einvoice_attempts == 1
+
+
+class AccessPoint(BaseHTTPRequestHandler):
+    """POST /documents: 201 accepted when the rules pass, 422 with the reason otherwise (or
+    when told to refuse), 401 without the token."""
+
+    refuse: str | None = None
+    received: list[bytes] = []
+    rules = None  # the app's rules, checked in this server's thread
+
+    def do_POST(self):  # noqa: N802 (the http.server API)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Authorization") != "Bearer secret-token":
+            return self._answer(401, {})
+        AccessPoint.received.append(body)
+        report = AccessPoint.rules.check(body)
+        if not report.ok:
+            return self._answer(422, {"status": "rejected", "reason": str(report.fatal[0])})
+        if AccessPoint.refuse:
+            return self._answer(422, {"status": "rejected", "reason": AccessPoint.refuse})
+        number = self.headers["X-Document-Id"]
+        return self._answer(201, {"id": f"ap-{number}", "status": "accepted"})
+
+    def _answer(self, code: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def access_point(app, configured):
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), AccessPoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    AccessPoint.refuse, AccessPoint.received = None, []
+    AccessPoint.rules = app.extensions["einvoice_rules"]
+    configured.update(
+        EINVOICE_TRANSPORT="api",
+        EINVOICE_API_URL=f"http://127.0.0.1:{server.server_port}",
+        EINVOICE_API_TOKEN="secret-token",
+    )
+    yield AccessPoint
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_access_point_accepts_what_passes_its_rules(app, db, ctx, access_point):
+    organisation(db)
+    municipality(db)
+    [invoice] = issued_and_delivered(db)
+    assert access_point.received == [invoice.ubl_xml]
+    assert invoice.einvoice_state == EinvoiceState.ACCEPTED
+    assert invoice.einvoice_reference == f"ap-{invoice.display_number}"
+
+
+def test_a_rejection_is_shown_to_finance_who_sends_it_again(client, db, as_role, access_point):
+    organisation(db)
+    municipality(db)
+    access_point.refuse = "Ukendt EAN hos modtageren"
+    [invoice] = issued_and_delivered(db)
+    assert invoice.einvoice_state == EinvoiceState.REJECTED
+    assert invoice.einvoice_error == "Ukendt EAN hos modtageren"
+    as_role(Role.FINANCE)
+    page = client.get("/finance/einvoices").text
+    assert invoice.display_number in page and "Ukendt EAN hos modtageren" in page
+    assert "Afvist" in page
+    access_point.refuse = None
+    response = post_form(
+        client, f"/finance/einvoices/{invoice.id}/send", {}, page="/finance/einvoices"
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    invoice = db.get(Invoice, invoice.id)
+    assert invoice.einvoice_state == EinvoiceState.ACCEPTED and invoice.einvoice_attempts == 2
+    page = client.get("/finance/einvoices").text
+    assert f"E-faktura {invoice.display_number}: Modtaget." in page  # the flash
+    assert "Alle e-fakturaer er modtaget." in page
+
+
+def test_an_unreachable_access_point_is_a_failure_kept_for_another_try(app, db, ctx, configured):
+    configured.update(
+        EINVOICE_TRANSPORT="api",
+        EINVOICE_API_URL=f"http://127.0.0.1:{free_port()}",  # nobody listens
+        EINVOICE_API_TOKEN="secret-token",
+    )
+    organisation(db)
+    municipality(db)
+    [invoice] = issued_and_delivered(db)
+    assert invoice.einvoice_state == EinvoiceState.FAILED
+    assert "unreachable" in invoice.einvoice_error
+    assert db.scalars(select(Invoice).where(Invoice.einvoice_state.is_not(None))).all()
+    assert Path(app.config["EINVOICE_FOLDER"]).name  # the folder setting keeps a default
