@@ -159,8 +159,27 @@ class TaskForm(FlaskForm):
         if not self.is_submitted() or not KEY_PATTERN.match(self.submission_key.data or ""):
             self.submission_key.data = secrets.token_urlsafe(24)
 
+    public_body = False  # an EAN customer: its invoices need an order number or a reference
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_public_body() and not (self.order_reference.data or self.person_reference.data):
+            # Asked here, not found out at the invoice run: a public body's e-invoice without
+            # either bounces (PEPPOL-EN16931-R003) and a municipality holds payment.
+            needed = _(
+                "A public body (EAN) needs an order number or a person reference on its "
+                "invoices: give at least one."
+            )
+            self.order_reference.errors = [*self.order_reference.errors, needed]
+            return False
+        return valid
+
+    def is_public_body(self) -> bool:
+        return self.public_body
+
     def at(self, employer: Employer) -> None:
         """A new order from a logged-in employer starts at the employer's own address."""
+        self.public_body = bool(employer.ean)
         if not self.is_submitted():
             self.postcode.data = employer.postcode
             self.address.data = (
@@ -202,6 +221,10 @@ class PublicOrderForm(TaskForm):
         description=_l("We send a link to log in and follow the order here."),
     )
     phone = Stripped(_l("Phone"), validators=[DataRequired(), Length(min=8, max=30)])
+
+    def is_public_body(self) -> bool:
+        return bool(self.ean.data)
+
     # The honeypot: hidden from people, tempting to robots that fill in every field.
     website = StringField(_l("Leave this field empty"), validators=[Optional()])
 

@@ -488,3 +488,21 @@ def test_the_receipt_reads_the_same_whether_or_not_the_address_has_a_login(clien
         )
         assert len(mailbox.to(email)) == 1  # an invitation or a receipt, never nothing
     assert pages["has-login@example.dk"] == pages["new@example.dk"]
+
+
+def test_a_public_body_is_asked_for_an_order_number_or_a_person_reference(client, db):
+    """Asked when ordering, not found out at the invoice run: with an EAN, at least one of
+    them is needed (the e-invoice bounces without, PEPPOL-EN16931-R003)."""
+    area = factories.WorkAreaFactory()
+    db.commit()
+    _key, response = submit_public(
+        client, area, ean="5798000554504", order_reference="", person_reference=""
+    )
+    assert response.status_code == 400  # the form again, with the reason at the field
+    assert "skal have et ordrenummer eller en personreference" in response.text
+    assert db.scalar(select(func.count()).select_from(m.JobOrder)) == 0
+    _key, response = submit_public(
+        client, area, ean="5798000554504", order_reference="", person_reference="Karen Park"
+    )
+    assert response.status_code == 302
+    assert db.scalar(select(m.JobOrder.person_reference)) == "Karen Park"
