@@ -17,6 +17,7 @@ from portal.forms.orders import (
     AcceptForm,
     CancelForm,
     DeclineForm,
+    InvoicingForm,
     PublicOrderForm,
     TaskForm,
     day_names,
@@ -82,6 +83,24 @@ def received(key: str):
 def index():
     rows = orders.for_employer(get_session(), current_user.employer_id)
     return render_template("orders/index.html", orders=rows)
+
+
+@bp.route("/company/invoicing", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def invoicing():
+    """The employer's own invoicing details: where invoices go, and a public body's EAN."""
+    employer = current_user.employer
+    form = InvoicingForm(obj=employer)
+
+    def saved() -> Done:
+        ean = form.ean.data or None
+        orders.update_invoicing(get_session(), current_user, employer, form.invoice_email.data, ean)
+        return Done(url_for("orders.invoicing"), _("Your invoicing details are saved."))
+
+    def page() -> str:
+        return render_template("orders/invoicing.html", form=form, employer=employer)
+
+    return submit(form, saved, page=page)
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])

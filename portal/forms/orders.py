@@ -242,6 +242,23 @@ class PublicOrderForm(TaskForm):
         )
 
 
+class InvoicingForm(FlaskForm):
+    """Where an employer's invoices go: the e-mail address, and a public body's EAN."""
+
+    invoice_email = EmailField(
+        _l("E-mail for invoices"),
+        validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
+    )
+    ean = Stripped(
+        _l("EAN number (public bodies only)"),
+        validators=[Optional(), EAN()],
+        description=_l(
+            "13 digits. With an EAN your invoices also go as e-invoices through NemHandel, and "
+            "each order needs an order number or a person reference."
+        ),
+    )
+
+
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         _l("Why is the order cancelled?"), validators=[DataRequired(), Length(max=1000)]

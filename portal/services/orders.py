@@ -154,6 +154,21 @@ def known_employer(session: Session, cvr: str) -> Employer | None:
     )
 
 
+def update_invoicing(
+    session: Session, by: User, employer: Employer, invoice_email: str, ean: str | None
+) -> None:
+    """The employer's invoice address and EAN, for invoices issued from now on (those issued
+    keep the details they were issued with)."""
+    lock(session, employer)
+    before = {"invoice_email": employer.invoice_email, "ean": employer.ean}
+    employer.invoice_email, employer.ean = invoice_email, ean or None
+    after = {"invoice_email": employer.invoice_email, "ean": employer.ean}
+    if after != before:
+        audit.record(
+            session, by, "employer.invoicing_changed", employer, before=before, after=after
+        )
+
+
 def employers_by_name(session: Session) -> list[Employer]:
     return list(session.scalars(select(Employer).order_by(Employer.name)))
 

@@ -269,3 +269,33 @@ def test_the_checks(app, ctx):
     assert len(problems(BuyerSnapshot(cvr="13585627"))) == 1
     assert len(problems(BuyerSnapshot(cvr="13585628", ean="5798000554504"))) == 1
     assert len(problems(BuyerSnapshot(cvr="", ean="579800055450", order_reference="PO"))) == 2
+
+
+def test_the_employer_sets_its_ean_for_invoices_from_now_on(client, db, as_role):
+    from sqlalchemy import select
+
+    from core.models import AuditEvent, Employer
+    from tests.helpers import post_form
+
+    user = as_role(Role.EMPLOYER)
+    page = client.get("/company/invoicing")
+    assert page.status_code == 200 and "Faktureringsoplysninger" in page.text
+    wrong = post_form(
+        client,
+        "/company/invoicing",
+        {"invoice_email": "bogholderi@kommune.dk", "ean": "5798000554505"},
+    )
+    assert wrong.status_code == 400 and "Ikke et gyldigt EAN-nummer" in wrong.text
+    db.expire_all()
+    assert db.get(Employer, user.employer_id).ean is None  # nothing changed
+    saved = post_form(
+        client,
+        "/company/invoicing",
+        {"invoice_email": "bogholderi@kommune.dk", "ean": "5798000554504"},
+    )
+    assert saved.status_code == 302
+    db.expire_all()
+    employer = db.get(Employer, user.employer_id)
+    assert (employer.ean, employer.invoice_email) == ("5798000554504", "bogholderi@kommune.dk")
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == employer.id))
+    assert "employer.invoicing_changed" in list(actions)

@@ -85,6 +85,7 @@ MATRIX: dict[str, Route] = {
     # employers' orders and proposals
     "orders.index": Route(EMPLOYER),
     "orders.new": Route(EMPLOYER),
+    "orders.invoicing": Route(EMPLOYER),
     "orders.detail": Route(EMPLOYER, {"order_id": "order"}),
     "orders.cancel": Route(EMPLOYER, {"order_id": "order"}),
     "orders.proposal": Route(EMPLOYER, {"placement_id": "proposal"}),
