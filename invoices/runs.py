@@ -185,11 +185,13 @@ def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) ->
         return
     vat_rate_bp = settings_service.get(session).vat_rate_bp
     lines: dict[int, dict[tuple[int, int, int], list[int]]] = defaultdict(dict)
-    for employer_id, placement_id, rate_ore, work_date, minutes in session.execute(
+    order_ids: dict[int, set[int]] = defaultdict(set)
+    for employer_id, placement_id, order_id, rate_ore, work_date, minutes in session.execute(
         _scope(
             select(
                 Placement.employer_id,
                 TimeEntry.placement_id,
+                Placement.job_order_id,
                 Placement.bill_rate_ore,
                 TimeEntry.work_date,
                 TimeEntry.minutes,
@@ -206,7 +208,8 @@ def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) ->
         iso = work_date.isocalendar()
         line = lines[employer_id].setdefault((placement_id, iso.year, iso.week), [0, rate_ore])
         line[0] += minutes
-    _check_buyers(session, rows, period_end)
+        order_ids[employer_id].add(order_id)
+    _check_buyers(session, rows, order_ids)
     for row in rows:
         grouped = lines[row.employer_id]
         row.lines = len(grouped)
@@ -214,29 +217,17 @@ def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) ->
         row.subtotal_ore, row.vat_ore, row.total_ore = amounts.totals(line_amounts, vat_rate_bp)
 
 
-def _check_buyers(session: Session, rows: list[EmployerSummary], period_end: date) -> None:
+def _check_buyers(
+    session: Session, rows: list[EmployerSummary], order_ids: dict[int, set[int]]
+) -> None:
     """What would stop each employer's invoice (einvoice.problems), as the run will check it:
     the employer's numbers and the references of the orders whose hours it bills."""
-    ids = [row.employer_id for row in rows]
-    orders: dict[int, list[JobOrder]] = defaultdict(list)
-    for employer_id, order in session.execute(
-        _scope(
-            select(Placement.employer_id, JobOrder)
-            .select_from(TimeEntry)
-            .join(Placement, TimeEntry.placement_id == Placement.id)
-            .join(Employer, Placement.employer_id == Employer.id)
-            .join(JobOrder, Placement.job_order_id == JobOrder.id)
-            .where(APPROVED),
-            period_end,
-            None,
-            ids,
-        ).distinct()
-    ):
-        orders[employer_id].append(order)
+    wanted = set().union(*order_ids.values())
+    orders = {o.id: o for o in session.scalars(select(JobOrder).where(JobOrder.id.in_(wanted)))}
     by_id = {row.employer_id: row for row in rows}
-    for employer in session.scalars(select(Employer).where(Employer.id.in_(ids))):
-        buyer = BuyerSnapshot.of(employer, orders[employer.id])
-        by_id[employer.id].problems = einvoice.problems(buyer)
+    for employer in session.scalars(select(Employer).where(Employer.id.in_(by_id))):
+        billed = [orders[i] for i in order_ids[employer.id]]
+        by_id[employer.id].problems = einvoice.problems(BuyerSnapshot.of(employer, billed))
 
 
 def _scope(stmt, period_end: date, cadence: BillingCadence | None, employer_ids):
