@@ -14,6 +14,7 @@ from core.db import lock
 from core.errors import Conflict, Invalid
 from core.i18n import gettext as _
 from core.models import (
+    EinvoiceState,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -95,6 +96,7 @@ def issue_credit_note(
         seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
         reason=reason,  # printed on the note, frozen with it
+        einvoice_state=EinvoiceState.QUEUED if invoice.buyer_party.ean else None,
     )
     session.add(note)
     for position, line in enumerate(chosen, start=1):

@@ -66,9 +66,12 @@ def deliver(invoice_id: int, force: bool = False) -> bool:
         invoice = session.get(Invoice, invoice_id, with_for_update=True)
         if invoice is None or not invoice.documents_ready:
             return False
-        if einvoice_delivery.due(invoice) and invoice.einvoice_state is None:
+        if einvoice_delivery.due(invoice) and invoice.einvoice_state in (
+            None,
+            EinvoiceState.QUEUED,
+        ):
             # A public body's e-invoice goes to the access point in its own job (retried on
-            # its own); queued once, under this row lock.
+            # its own; a second job finds it sent and stops).
             invoice.einvoice_state = EinvoiceState.QUEUED
             session.commit()
             queue().enqueue(einvoice_delivery.send, invoice_id, retries=5)

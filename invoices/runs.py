@@ -21,6 +21,7 @@ from core.i18n import gettext as _
 from core.jobs import job, queue
 from core.models import (
     BillingCadence,
+    EinvoiceState,
     Employer,
     Invoice,
     InvoiceKind,
@@ -409,6 +410,9 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
         vat_ore=draft.vat_ore,
         total_ore=draft.total_ore,
         buyer=buyer.to_json(),
+        # A public body's e-invoice is on its way from the moment of issue (finance sees it
+        # queued until the access point has it).
+        einvoice_state=EinvoiceState.QUEUED if buyer.ean else None,
         seller=SellerSnapshot.of(org).to_json(),
         status=InvoiceStatus.DRAFT,
     )

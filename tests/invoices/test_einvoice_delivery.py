@@ -50,7 +50,14 @@ def test_the_drop_folder_gets_the_municipalitys_e_invoice_once(app, db, ctx, con
     organisation(db)
     municipality(db)
     company, _ = employer_with_hours(db, weeks=1, name="Frugt ApS")
-    invoices = {i.buyer["name"]: i for i in issued_and_delivered(db)}
+    issued = {i.buyer["name"]: i for i in issue_run(db)}
+    # Issued, not yet delivered: a public body's e-invoice is queued from the moment of issue.
+    assert issued["Odense Kommune"].einvoice_state == EinvoiceState.QUEUED
+    assert issued["Frugt ApS"].einvoice_state is None
+    for invoice in issued.values():
+        delivery.deliver(invoice.id)
+    db.expire_all()
+    invoices = {name: db.get(Invoice, i.id) for name, i in issued.items()}
     public, private = invoices["Odense Kommune"], invoices["Frugt ApS"]
     dropped = tmp_path / "outbox" / f"{public.display_number}.xml"
     assert dropped.read_bytes() == public.ubl_xml
