@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, dates
 from core import money as amounts
 from core import settings as settings_service
 from core.db import lock
@@ -134,7 +132,7 @@ def issue_credit_note(
         )
     # Number last, just before the commit (the counter row is locked from here); the note's
     # PDF is rendered after the commit from what is stored (issuer.render_missing).
-    issuer.take_number(session, note, date.today())
+    issuer.take_number(session, note, dates.today())
     audit.record(
         session,
         by,

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
-from zoneinfo import ZoneInfo
 
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -31,7 +30,7 @@ with warnings.catch_warnings():
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from core import extensions
+from core import dates, extensions
 from core.i18n import FORMAT_LOCALES, format_hours, format_money, format_percent
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 ASSETS_DIR = ROOT / "static" / "pdf"
 TRANSLATIONS_DIR = ROOT / "translations"
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+COPENHAGEN = dates.COPENHAGEN
 
 
 class RefusedURL(ValueError):

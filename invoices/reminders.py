@@ -18,13 +18,12 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit, mail
+from core import audit, dates, mail
 from core import settings as settings_service
 from core.i18n import force_locale, format_percent
 from core.models import (
@@ -45,12 +44,12 @@ LEGAL_MAX_FEE_ORE = 10_000  # renteloven § 9 b: 100 kr. per reminder
 MAX_REMINDERS = 3
 MIN_DAYS_BETWEEN = 10
 DAYS_PER_YEAR = 365
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+COPENHAGEN = dates.COPENHAGEN
 
 
 def business_today() -> date:
     """Today in Denmark (reminders are dated by the Danish calendar)."""
-    return datetime.now(COPENHAGEN).date()
+    return dates.today()
 
 
 def day_count(start: date, end: date) -> int:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from core import audit
+from core import audit, dates
 from core import money as amounts
 from core import settings as settings_service
 from core.db import database, writing
@@ -337,8 +337,9 @@ def start_run(
     employer_ids: list[int] | None = None,
 ) -> InvoiceRun:
     """Record a run for the chosen employers (all with billable hours when none are chosen)."""
-    if period_end > date.today() + timedelta(days=31):
-        raise Invalid(_("The period end is too far in the future."))
+    if period_end > dates.today():
+        # Hours are billed once they are worked: a shift dated tomorrow waits for its day.
+        raise Invalid(_("The period end cannot be later than today."))
     billable = billable_employer_ids(session, period_end, cadence, employer_ids)
     if not billable:
         raise Invalid(_("There are no approved, uninvoiced hours to bill up to that date."))
@@ -444,7 +445,7 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
     by = None if run.created_by_id is None else session.get(User, run.created_by_id)
     # Number last, just before the commit: the counter row stays locked from here until then,
     # for milliseconds (nothing is rendered in this transaction, only the audit row written).
-    today = date.today()
+    today = dates.today()  # the Danish date: it also picks the number series' year
     terms = employer.payment_terms_days or org.payment_terms_days
     issuer.take_number(session, invoice, today, due_date=today + timedelta(days=terms))
     audit.record(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import settings
+from core import dates, settings
 from core.models import (
     BillingCadence,
     Employer,
@@ -191,7 +191,7 @@ PLACEMENTS = [
 
 def load(session: Session, today: date | None = None) -> int:
     """Create whatever demo rows are missing; return how many were created."""
-    today = today or date.today()
+    today = today or dates.today()
     created = 0
     org = settings.get(session)
     if not org.legal_name:
@@ -631,7 +631,7 @@ def invoice_history(factory, today: date | None = None) -> int:
     from core.models import Invoice
     from invoices import runs
 
-    today = today or date.today()
+    today = today or dates.today()
     period_end = today - timedelta(days=today.weekday()) - timedelta(weeks=2, days=1)
     with factory() as session:
         if session.scalar(select(func.count()).select_from(Invoice)):

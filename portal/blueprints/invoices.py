@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from core import dates
 from core.db import get_session
 from core.errors import Conflict
 from core.jobs import queue
@@ -66,7 +67,9 @@ def run_preview():
     session = get_session()
     form = _run_form()
     if not request.args:
-        form.period_end.data = date.today().replace(day=1) - timedelta(days=1)
+        # Everything approved up to today (a run never bills a later day): nothing is left
+        # out unless finance narrows it.
+        form.period_end.data = dates.today()
     return render_template(
         "invoices/run_preview.html",
         form=form,
@@ -178,7 +181,7 @@ def finance_list():
     session = get_session()
     return render_template(
         "invoices/finance_list.html",
-        listing=queries.invoice_list(session, request.args, date.today()),
+        listing=queries.invoice_list(session, request.args, dates.today()),
         employers=queries.employer_names(session),
         args=request.args,
     )
@@ -251,7 +254,7 @@ def finance_resend(invoice_id: int):
 @bp.get("/finance/bookkeeping.csv")
 @role_required(*FINANCE)
 def bookkeeping_export():
-    period = BookkeepingForm(request.args).period(date.today())
+    period = BookkeepingForm(request.args).period(dates.today())
     if period is None:
         abort(400)
     body = bookkeeping.bookkeeping_csv(get_session(), *period)

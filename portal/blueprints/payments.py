@@ -5,7 +5,6 @@ Reminders and receivables have their own blueprint (receivables.py)."""
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import stripe
 from flask import (
@@ -22,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core import links
+from core import dates, links
 from core.db import get_session
 from core.errors import DomainError
 from core.models import (
@@ -205,7 +204,7 @@ def _apply(event: dict):
 def manual_payment():
     form = ManualPaymentForm()
     if not form.is_submitted():
-        form.received_on.data = date.today()
+        form.received_on.data = dates.today()
         form.invoice_number.data = request.args.get("invoice", "")[:30]
     return submit(
         form,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core import dates
 from core.models import (
     Employer,
     Invoice,
@@ -90,7 +89,7 @@ def worker_home(session: Session, user: User) -> dict:
             TimeEntry.disputed_at.is_(None),
         ),
     )
-    month_start = date.today().replace(day=1)
+    month_start = dates.today().replace(day=1)
     month_minutes = session.scalar(
         select(func.coalesce(func.sum(TimeEntry.minutes), 0))
         .join(Placement)
@@ -155,7 +154,7 @@ def finance_home(session: Session) -> dict:
             Invoice.kind == InvoiceKind.INVOICE, Invoice.status.in_(OPEN_INVOICE)
         )
     )
-    overdue = _count(session, open_invoices.where(Invoice.due_date < date.today()))
+    overdue = _count(session, open_invoices.where(Invoice.due_date < dates.today()))
     return {
         "uninvoiced_minutes": uninvoiced_minutes,
         "unapproved_entries": unapproved,

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from core import audit, links, mail
+from core import audit, dates, links, mail
 from core.db import lock
 from core.errors import Conflict, Invalid, NotFound
 from core.models import (
@@ -72,8 +70,7 @@ class OrderDetails:
 
 def today_local() -> date:
     """Today in Denmark: business dates follow Copenhagen, not the server's clock zone."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.now(zone).date()
+    return dates.today()
 
 
 def notify(session: Session, users: Iterable[User], template: str, **context: Any) -> None:

@@ -3,12 +3,13 @@ period end is billed exactly once (credits that release hours count them back)."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core import dates
 from core.db import database
 from core.models import Invoice, InvoiceKind, InvoiceLine, Role, TimeEntry, invoice_line_entries
 from invoices import credit, runs
@@ -16,7 +17,10 @@ from tests import factories
 from tests.helpers import rolled_back
 from tests.invoicing import approved_entry, organisation
 
-START = date(2026, 10, 5)  # a Monday
+# A Monday at least 60 days back: runs bill up to START + 60 days, and never a later day
+# than today (core.dates).
+_BACK = dates.today() - timedelta(days=63)
+START = _BACK - timedelta(days=_BACK.weekday())
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("shift"), st.integers(0, 1), st.integers(0, 48), st.integers(15, 720)),

@@ -6,12 +6,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import dates
 from core.db import lock
 from core.errors import Conflict, Invalid, NotAllowed, NotFound
 from core.models import (
@@ -19,11 +19,10 @@ from core.models import (
     Role,
     TimeEntry,
     User,
-    utcnow,
 )
 from core.shifts import EntryState, state_of
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+COPENHAGEN = dates.COPENHAGEN
 MIN_SHIFT_MINUTES = 15
 MAX_SHIFT_MINUTES = 12 * 60
 MAX_NOTE_LENGTH = 500
@@ -108,7 +107,7 @@ def authorize(session: Session, entry: TimeEntry, user: User, action: Action) ->
 
 def business_today(now: datetime | None = None) -> date:
     """Today in Copenhagen, where the shifts happen."""
-    return (now or utcnow()).astimezone(COPENHAGEN).date()
+    return dates.today(now)
 
 
 def week_start(day: date) -> date:
