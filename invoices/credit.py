@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, dates
@@ -37,6 +37,22 @@ def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
             )
         )
     )
+
+
+def credited_vat(session: Session, invoice: Invoice, subtotal_ore: int) -> int:
+    """The VAT of a new credit note crediting `subtotal_ore` of the invoice: VAT on all that
+    is credited so far, rounded once, less what earlier credit notes credited. Crediting
+    lines one at a time so never credits more VAT than the invoice charged (two lines of
+    85.050 øre each carry 42.525 øre VAT together; rounded line by line they would credit
+    21.263 + 21.263)."""
+    earlier_subtotal, earlier_vat = session.execute(
+        select(
+            func.coalesce(func.sum(Invoice.subtotal_ore), 0),
+            func.coalesce(func.sum(Invoice.vat_ore), 0),
+        ).where(Invoice.credited_invoice_id == invoice.id, Invoice.number.is_not(None))
+    ).one()
+    so_far = amounts.vat_ore(int(earlier_subtotal) + subtotal_ore, invoice.vat_rate_bp)
+    return min(so_far - int(earlier_vat), invoice.vat_ore - int(earlier_vat))
 
 
 def issue_credit_note(
@@ -74,9 +90,9 @@ def issue_credit_note(
         raise Conflict(_("Every line of this invoice has already been credited."))
 
     org = settings_service.get(session)
-    subtotal, vat, total = amounts.totals([line.amount_ore for line in chosen], invoice.vat_rate_bp)
-    if len(chosen) == len(invoice.lines) and not already:
-        vat, total = invoice.vat_ore, invoice.total_ore  # a full credit mirrors the invoice
+    subtotal = sum(line.amount_ore for line in chosen)
+    vat = credited_vat(session, invoice, subtotal)
+    total = subtotal + vat
     note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
         series=org.credit_note_series,

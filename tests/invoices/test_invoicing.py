@@ -418,3 +418,29 @@ def test_the_next_cli_run_resumes_a_stalled_run_instead_of_starting_beside_it(ap
     assert db.scalar(select(func.count()).select_from(InvoiceRun)) == 1
     assert db.get(InvoiceRun, run.id).status == RunStatus.DONE
     assert db.scalar(select(func.count()).select_from(Invoice)) == 3
+
+
+def test_credit_notes_line_by_line_never_credit_more_vat_than_invoiced(app, db, ctx):
+    """Issue 14, item 3: two lines of 270 minutes at 189 kr. carry 42.525 øre VAT together;
+    credited one at a time they must credit exactly that, not 21.263 + 21.263."""
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer, [placement] = employer_with_hours(db, weeks=0)
+    for day in (date(2026, 11, 2), date(2026, 11, 9)):
+        approved_entry(placement, day, minutes=270)
+    [invoice] = issue_run(db)
+    assert [line.amount_ore for line in invoice.lines] == [85050, 85050]
+    assert invoice.vat_ore == 42525
+    notes = []
+    for line in invoice.lines:
+        notes.append(credit.issue_credit_note(db, finance, invoice, [line.id], False, "Rabat"))
+        db.commit()
+    assert [n.vat_ore for n in notes] == [21263, 21262]
+    assert sum(n.vat_ore for n in notes) == invoice.vat_ore
+    assert sum(n.total_ore for n in notes) == invoice.total_ore
+    db.refresh(invoice)
+    assert invoice.credited_ore == invoice.total_ore and invoice.open_ore == 0
+    # The second note's VAT is a øre under its own line's rounding, and its e-invoice still
+    # passes the rules (BR-S-09 allows the rounding).
+    issuer.complete(db, notes[1])
+    assert notes[1].ubl_xml is not None
