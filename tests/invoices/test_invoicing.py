@@ -192,6 +192,10 @@ def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
     text = pdf_text(note.pdf)
     assert "Kreditnota" in text and invoice.display_number in text and "Forkerte timer" in text
     assert "3.780,00" in text and "-3.780,00" not in text  # credited amounts are positive
+    # Dated as a credit note, and it says how the credit is settled (issue 14, item 12).
+    assert "Kreditnotadato" in text and "Fakturadato" not in text
+    assert f"modregnes i faktura {invoice.display_number}" in text
+    assert "tilbagebetaler vi forskellen" in text
     # The hours were released: the next run bills them again, under a new number.
     [again] = issue_run(db)
     assert again.number == 2 and again.total_ore == invoice.total_ore
