@@ -35,7 +35,7 @@ from core.models import (
     Reminder,
     User,
 )
-from invoices import issuer, payments
+from invoices import issuer, numbering, payments
 from invoices.pdf import engine
 
 log = logging.getLogger(__name__)
@@ -261,14 +261,19 @@ def due_plans(session: Session, today: date) -> list[ReminderPlan]:
 
 
 def reminder_pdf(plan: ReminderPlan, sent_on: date, pay_url: str | None) -> bytes:
+    invoice = plan.invoice
+    seller = invoice.seller_party
     return engine().render(
         "pdf/reminder.html",
         locale="da",
         plan=plan,
-        invoice=plan.invoice,
-        seller=plan.invoice.seller_party,
-        buyer=plan.invoice.buyer_party,
+        invoice=invoice,
+        seller=seller,
+        buyer=invoice.buyer_party,
         sent_on=sent_on,
+        # A date to pay by, not "as soon as possible": the next reminder may follow after it.
+        deadline=sent_on + timedelta(days=MIN_DAYS_BETWEEN),
+        fi_line=numbering.fi_line(invoice.payment_id or "", seller.fi_creditor_number),
         rate=format_percent(plan.interest_rate_bp),
         pay_url=pay_url,
     )

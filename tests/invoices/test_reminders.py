@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -179,3 +179,20 @@ def test_finance_marks_a_claim_disputed(client, db, as_role):
 def test_employers_cannot_send_reminders(client, db, as_role):
     as_role(Role.EMPLOYER)
     assert client.get("/finance/reminders").status_code == 403
+
+
+def test_a_reminder_names_a_deadline_the_fi_line_and_what_has_been_paid(app, db, mailbox):
+    """Issue 14, item 8: a date to pay by, the FI line, the invoice with its payments and
+    credits so far, and Danish singular for one day of interest."""
+    organisation(db)
+    invoice = factories.issued_invoice(total_ore=100000, due_date=DUE, paid_ore=25000)
+    invoice.status = InvoiceStatus.PARTLY_PAID
+    invoice.credited_ore = 5000
+    db.flush()
+    [first] = run(db, DUE + timedelta(days=1))
+    text = pdf_text(first.pdf)
+    assert "senest 12-12-2026" in text  # sent 02-12-2026, ten days to pay
+    assert "Betalt hidtil −250,00 kr." in text and "Krediteret hidtil −50,00 kr." in text
+    assert "Restbeløb på fakturaen 700,00 kr." in text
+    assert "(1 dag)" in text and "(1 dage)" not in text
+    assert f"+71<{invoice.payment_id}+81234567<" in text.replace(" ", "")
