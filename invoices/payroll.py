@@ -53,6 +53,7 @@ class PayrollRow:
     pay_rate_ore: int
     minutes: int = 0
     entry_ids: list[int] = field(default_factory=list)
+    first_day: date | None = None  # the earliest shift in the row
 
     @property
     def amount_ore(self) -> int:
@@ -102,6 +103,7 @@ def build_rows(session: Session, entries: list[TimeEntry]) -> list[PayrollRow]:
             )
         row.minutes += entry.minutes
         row.entry_ids.append(entry.id)
+        row.first_day = min(row.first_day or entry.work_date, entry.work_date)
     return sorted(rows.values(), key=lambda r: (r.payroll_number, r.placement_id))
 
 
@@ -114,7 +116,9 @@ def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
             (
                 row.payroll_number,
                 row.worker_name,
-                start.isoformat(),
+                # From the row's earliest shift when it is older than the chosen period (an
+                # approved shift that no earlier file paid): the column tells the truth.
+                min(start, row.first_day or start).isoformat(),
                 end.isoformat(),
                 row.placement_id,
                 row.employer_name,
@@ -192,7 +196,10 @@ def create_export(
     session.add(export)
     session.flush()
     for entry in entries:
-        entry.payroll_export_id = export.id
+        # A re-export repeats shifts in a new file, but each stays marked with the export
+        # that first paid it.
+        if entry.payroll_export_id is None:
+            entry.payroll_export_id = export.id
     audit.record(
         session,
         by,

@@ -119,6 +119,10 @@ def test_exported_entries_are_marked_and_never_repeated(db, november):
     second = payroll.create_export(db, None, date(2026, 12, 1), date(2026, 12, 31))
     assert late.payroll_export_id == second.id
     assert second.entry_count == 2  # the late November entry and the 1 December one
+    # The file says so: that row runs from the November shift, not from 1 December.
+    starts = {row[4]: row[2] for row in read_csv(second.content)[1:-1]}
+    assert starts[str(late.placement_id)] == "2026-11-20"
+    assert sorted(starts.values()) == ["2026-11-20", "2026-12-01"]
     assert all(e.payroll_export_id == first.id for e in november)
 
 
@@ -127,7 +131,8 @@ def test_reexport_repeats_the_period_when_asked(db, november):
     again = payroll.create_export(db, None, NOV_1, NOV_30, reexport=True)
     assert again.reexport and again.content == first.content
     assert again.total_ore == first.total_ore
-    assert {e.payroll_export_id for e in november} == {again.id}
+    # Each shift keeps the export that first paid it (issue 14, item 11).
+    assert {e.payroll_export_id for e in november} == {first.id}
 
 
 def test_danlon_lines(db, ctx):
