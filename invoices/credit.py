@@ -136,7 +136,15 @@ def issue_credit_note(
             session.execute(
                 update(TimeEntry)
                 .where(TimeEntry.id.in_(entry_ids), TimeEntry.invoice_line_id == line.id)
-                .values(invoice_line_id=None)
+                # Released to be put right: back with the employer, who may correct the
+                # hours (the worker confirms a change) or approve them as they are, before a
+                # run bills them again — never the same hours billed again unseen.
+                .values(
+                    invoice_line_id=None,
+                    employer_approved_at=None,
+                    employer_approved_by_id=None,
+                    auto_approved=False,
+                )
                 .execution_options(synchronize_session="fetch")
             )
     invoice.credited_ore += note.total_ore

@@ -24,6 +24,7 @@ from core.models import (
 )
 from invoices import credit, issuer, runs
 from invoices.guard import ImmutableInvoice
+from portal.services.hours import commands as hours_commands
 from tests import factories
 from tests.helpers import post_form
 from tests.invoicing import approved_entry, employer_with_hours, issue_run, organisation, pdf_text
@@ -196,7 +197,13 @@ def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
     assert "Kreditnotadato" in text and "Fakturadato" not in text
     assert f"modregnes i faktura {invoice.display_number}" in text
     assert "tilbagebetaler vi forskellen" in text
-    # The hours were released: the next run bills them again, under a new number.
+    # The hours were released back to the employer: nothing is billed until they approve them
+    # again (or correct them); then the next run bills them under a new number.
+    assert runs.billable_employer_ids(db, PERIOD_END) == []
+    employer_user = factories.user_for(Role.EMPLOYER, employer=invoice.employer)
+    for entry in db.scalars(select(TimeEntry)).all():
+        hours_commands.approve_entry(db, employer_user, entry)
+    db.commit()
     [again] = issue_run(db)
     assert again.number == 2 and again.total_ore == invoice.total_ore
     # Nothing left to credit on the first invoice.
@@ -448,3 +455,35 @@ def test_credit_notes_line_by_line_never_credit_more_vat_than_invoiced(app, db, 
     # passes the rules (BR-S-09 allows the rounding).
     issuer.complete(db, notes[1])
     assert notes[1].ubl_xml is not None
+
+
+def test_a_released_shift_can_be_corrected_and_the_correction_is_billed(app, db, ctx):
+    """Issue 14, item 1: crediting with release is only useful if the hours can then be put
+    right. The employer corrects the shift, the worker confirms, the next run bills the
+    corrected minutes."""
+    from datetime import time
+
+    from portal.services.hours.rules import Action, Shift, allowed_actions
+
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer, [placement] = employer_with_hours(db, weeks=1)
+    [invoice] = issue_run(db)
+    credit.issue_credit_note(db, finance, invoice, [invoice.lines[0].id], True, "For mange timer")
+    db.commit()
+    employer_user = factories.user_for(Role.EMPLOYER, employer=employer)
+    worker_user = factories.UserFactory(role=Role.WORKER)
+    placement.worker.user = worker_user
+    db.commit()
+    entry = db.scalars(select(TimeEntry).order_by(TimeEntry.work_date)).first()
+    assert {Action.EDIT, Action.APPROVE, Action.DISPUTE} <= allowed_actions(entry, employer_user)
+    shift = Shift(entry.work_date, time(8, 0), time(10, 0), 0, "Rettet efter kreditnota")
+    hours_commands.edit_entry(db, employer_user, entry, shift)
+    db.commit()
+    hours_commands.confirm_entry(db, worker_user, entry)  # the worker signs the change
+    other = db.scalars(select(TimeEntry).where(TimeEntry.id != entry.id)).one()
+    hours_commands.approve_entry(db, employer_user, other)
+    db.commit()
+    [corrected] = issue_run(db)
+    assert corrected.number == 2
+    assert sum(line.minutes for line in corrected.lines) == 120 + other.minutes
