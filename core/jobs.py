@@ -53,6 +53,15 @@ class JobQueue:
         return job.id
 
 
+def under_rq() -> bool:
+    """Whether this call runs inside an RQ job (so raising makes RQ retry it)."""
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover
+        return False
+    return get_current_job() is not None
+
+
 def queue() -> JobQueue:
     return current_app.extensions["jobs"]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core import mail
 from core.db import database
 from core.i18n import force_locale
-from core.jobs import job, queue
+from core.jobs import job, queue, under_rq
 from core.models import DeliveryState, EinvoiceState, Invoice, utcnow
 from invoices import einvoice_delivery, issuer
 
@@ -89,7 +89,7 @@ def deliver(invoice_id: int, force: bool = False) -> bool:
             invoice.delivery_error = str(error)[:500] or type(error).__name__
             session.commit()
             log.warning("invoice %s not delivered: %s", invoice.display_number, error)
-            if _under_rq():
+            if under_rq():
                 raise
             return False
         invoice.delivery_state = DeliveryState.SENT
@@ -130,11 +130,3 @@ def retry_failed() -> int:
             )
         ).all()
     return sum(1 for invoice_id in ids if deliver(invoice_id))
-
-
-def _under_rq() -> bool:
-    try:
-        from rq import get_current_job
-    except ImportError:  # pragma: no cover
-        return False
-    return get_current_job() is not None

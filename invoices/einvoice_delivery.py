@@ -28,7 +28,7 @@ from pathlib import Path
 
 from core import extensions
 from core.db import database
-from core.jobs import job, queue
+from core.jobs import job, queue, under_rq
 from core.models import EinvoiceState, Invoice, utcnow
 from core.snapshots import BuyerSnapshot
 
@@ -151,7 +151,7 @@ def send(invoice_id: int, again: bool = False) -> EinvoiceState | None:
             invoice.einvoice_state, invoice.einvoice_error = EinvoiceState.FAILED, str(error)[:500]
             session.commit()
             log.warning("e-invoice %s not sent: %s", invoice.display_number, error)
-            if _under_rq():
+            if under_rq():
                 raise
             return EinvoiceState.FAILED
         invoice.einvoice_state = receipt.state
@@ -160,9 +160,3 @@ def send(invoice_id: int, again: bool = False) -> EinvoiceState | None:
         invoice.einvoice_sent_at = utcnow()
         session.commit()
         return receipt.state
-
-
-def _under_rq() -> bool:
-    from rq import get_current_job
-
-    return get_current_job() is not None

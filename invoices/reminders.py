@@ -220,10 +220,6 @@ def overdue(today: date, stage: Stage | None = None) -> Select:
     return stmt
 
 
-def overdue_invoices(session: Session, today: date) -> list[Invoice]:
-    return list(session.scalars(overdue(today)))
-
-
 def plans(session: Session, invoices: list[Invoice], today: date) -> list[ReminderPlan]:
     """The next reminder of each invoice, in three queries for any number of invoices."""
     ids = [invoice.id for invoice in invoices]

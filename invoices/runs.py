@@ -206,8 +206,7 @@ def _amounts(session: Session, rows: list[EmployerSummary], period_end: date) ->
             [row.employer_id for row in rows],
         )
     ):
-        iso = work_date.isocalendar()
-        line = lines[employer_id].setdefault((placement_id, iso.year, iso.week), [0, rate_ore])
+        line = lines[employer_id].setdefault(line_key(placement_id, work_date), [0, rate_ore])
         line[0] += minutes
         order_ids[employer_id].add(order_id)
     _check_buyers(session, rows, order_ids)
@@ -263,12 +262,17 @@ def describe(placement: Placement, iso_year: int, iso_week: int, period_end: dat
     return f"{placement.job_order.work_area.name} – {placement.worker.display_name} – {week}"
 
 
+def line_key(placement_id: int, work_date: date) -> tuple[int, int, int]:
+    """The invoice line a shift belongs to: its placement and ISO week."""
+    iso = work_date.isocalendar()
+    return placement_id, iso.year, iso.week
+
+
 def build_draft(employer: Employer, entries: Iterable[TimeEntry], vat_rate_bp: int, period_end):
     """Group an employer's entries into lines per placement and ISO week, with amounts."""
     groups: dict[tuple[int, int, int], list[TimeEntry]] = defaultdict(list)
     for entry in entries:
-        iso = entry.work_date.isocalendar()
-        groups[(entry.placement_id, iso.year, iso.week)].append(entry)
+        groups[line_key(entry.placement_id, entry.work_date)].append(entry)
     lines = []
     for (_placement_id, iso_year, iso_week), group in sorted(groups.items()):
         placement = group[0].placement
