@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -166,3 +167,40 @@ def test_an_unreachable_access_point_is_a_failure_kept_for_another_try(app, db, 
     assert "unreachable" in invoice.einvoice_error
     assert db.scalars(select(Invoice).where(Invoice.einvoice_state.is_not(None))).all()
     assert Path(app.config["EINVOICE_FOLDER"]).name  # the folder setting keeps a default
+
+
+def test_send_again_clicked_four_times_at_once_sends_once(app, committed, access_point):
+    """Real threads through the app on committed data: the row lock lets the first send and
+    the others find it accepted."""
+    from invoices import runs
+    from tests import factories
+    from tests.racing import Browser, post_many
+
+    session = committed()
+    factories.bind(session)
+    try:
+        organisation(session)
+        municipality(session)
+        finance = factories.UserFactory(role=Role.FINANCE)
+        session.commit()
+        run_id = runs.start_run(session, None, date.today()).id
+        session.commit()
+    finally:
+        factories.bind(None)
+    runs.process_run(committed, run_id)
+    invoice = session.scalars(select(Invoice)).one()
+    invoice.einvoice_state = EinvoiceState.REJECTED  # refused once; the data is right now
+    invoice.einvoice_error, invoice.einvoice_attempts = "Ukendt EAN hos modtageren", 1
+    session.commit()
+    invoice_id = invoice.id
+    browser = Browser(app, finance)
+    form = browser.form("/finance/einvoices")
+    session.close()
+
+    responses = post_many(browser.tabs(4), f"/finance/einvoices/{invoice_id}/send", form)
+
+    assert [r.status_code for r in responses] == [302] * 4
+    assert len(access_point.received) == 1
+    with committed() as check:
+        sent = check.get(Invoice, invoice_id)
+        assert sent.einvoice_state == EinvoiceState.ACCEPTED and sent.einvoice_attempts == 2
