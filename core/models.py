@@ -675,8 +675,13 @@ class InvoiceLine(Base):
     description: Mapped[str] = mapped_column(String(300))
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
-    minutes: Mapped[int]
-    rate_ore: Mapped[int]
+    minutes: Mapped[int]  # the shifts' worked minutes (the timesheet); 0 on an amount line
+    # What the line bills, in hundredths of its unit: hours rounded half up to two decimals
+    # (425 minutes: 708 = 7,08 timer), or pieces (100 = 1 stk.) on a price reduction. The
+    # amount is always round-half-up(quantity × rate ÷ 100): what the customer recomputes.
+    quantity_hundredths: Mapped[int] = mapped_column(BigInteger, default=0)
+    unit_code: Mapped[str] = mapped_column(String(3), default="HUR")  # UN/ECE rec. 20: HUR, C62
+    rate_ore: Mapped[int]  # per unit: the hourly rate, or the reduction's amount
     amount_ore: Mapped[int] = mapped_column(BigInteger)
     # On a credit note line: the credited hours may be billed again on a later invoice.
     released_entries: Mapped[bool] = mapped_column(default=False)
