@@ -11,6 +11,8 @@ from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 
+from core.money import hours_hundredths
+
 __all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext"]
 
 # Babel locales used for formatting. English keeps Danish number and money conventions
@@ -40,7 +42,14 @@ def format_hours(minutes: int | None, language: str = "da") -> str:
     """750 -> '12,50' hours, exact to the hundredth (minutes / 60, rounded half up)."""
     if minutes is None:
         return ""
-    hundredths = (minutes * 100 * 2 + 60) // 120  # round half up without floats
+    return format_quantity(hours_hundredths(minutes), language)
+
+
+@lru_cache(maxsize=8192)
+def format_quantity(hundredths: int | None, language: str = "da") -> str:
+    """708 -> '7,08': an invoice line's quantity as it is billed (core.money's rule)."""
+    if hundredths is None:
+        return ""
     return format_decimal(
         Decimal(hundredths).scaleb(-2), format="#,##0.00", locale=FORMAT_LOCALES[language]
     )
@@ -69,6 +78,10 @@ def money(ore: int | None) -> str:
 
 def hours(minutes: int | None) -> str:
     return format_hours(minutes, language())
+
+
+def quantity(hundredths: int | None) -> str:
+    return format_quantity(hundredths, language())
 
 
 def percent(basis_points: int | None) -> str:

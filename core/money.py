@@ -15,12 +15,29 @@ def round_half_up_div(numerator: int, denominator: int) -> int:
     return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
+# The billing rule for hours, one for every document (pages, PDFs, the e-invoice, payroll):
+# a line's minutes become hours rounded half up to two decimals, and its amount is those
+# printed hours × the hourly rate, rounded half up to the øre. So a customer recomputes every
+# line from what is printed (7,08 timer × 187,00 kr. = 1.323,96 kr.), and the worker's pay
+# follows the same rule per payroll row (at most 18 seconds either way per row).
+
+
+def hours_hundredths(minutes: int) -> int:
+    """Minutes as hours in hundredths, rounded half up: 425 -> 708 (7,08 hours)."""
+    return round_half_up_div(minutes * 100, 60)
+
+
+def amount_for(quantity_hundredths: int, rate_ore: int) -> int:
+    """quantity (in hundredths) × rate, rounded half up to the øre: 708 × 18700 -> 132396."""
+    return round_half_up_div(quantity_hundredths * rate_ore, 100)
+
+
 def line_amount_ore(minutes: int, rate_ore_per_hour: int) -> int:
-    """The amount for `minutes` at an hourly rate: round-half-up(minutes × rate / 60)."""
-    return round_half_up_div(minutes * rate_ore_per_hour, 60)
+    """What `minutes` bill at an hourly rate: the printed hours (two decimals) × the rate."""
+    return amount_for(hours_hundredths(minutes), rate_ore_per_hour)
 
 
-# What minutes earn at an hourly rate (payroll): the same rounding as an invoice line.
+# What minutes earn at an hourly rate (payroll): the same rule as an invoice line.
 pay_ore = line_amount_ore
 
 

@@ -124,6 +124,8 @@ def issue_credit_note(
                 period_start=line.period_start,
                 period_end=line.period_end,
                 minutes=line.minutes,
+                quantity_hundredths=line.quantity_hundredths,
+                unit_code=line.unit_code,
                 rate_ore=line.rate_ore,
                 amount_ore=line.amount_ore,
                 released_entries=release_entries,

@@ -1,8 +1,10 @@
 """The payroll export (lønfil): approved hours per worker per placement, as a file for payroll.
 
-Amounts are integer øre, rounded half up once per row (minutes × hourly rate / 60). Every
-exported entry points at the export it went into, so the next export never repeats it unless
-a re-export of the period is asked for. See README.md, "Payroll export", for the columns.
+Amounts are integer øre: each row's hours rounded half up to two decimals × the hourly rate,
+rounded half up to the øre (core.money: the rule invoices follow, so timer × timesats =
+beløb). Every exported entry points at the export it went into, so the next export never
+repeats it unless a re-export of the period is asked for. See README.md, "Payroll export",
+for the columns.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from core.models import (
     TimeEntry,
     User,
 )
-from core.money import pay_ore, plain_kroner, round_half_up_div
+from core.money import hours_hundredths, pay_ore, plain_kroner
 from core.shifts import APPROVED
 from invoices.spreadsheet import Sheet, cell
 
@@ -60,10 +62,14 @@ class PayrollRow:
         return pay_ore(self.minutes, self.pay_rate_ore)
 
 
-def hours_decimal(minutes: int) -> str:
-    """750 -> '12,50': decimal hours with a comma, rounded half up to the hundredth."""
-    hundredths = round_half_up_div(minutes * 100, 60)
+def hundredths_decimal(hundredths: int) -> str:
+    """1250 -> '12,50': hours in hundredths with a decimal comma."""
     return f"{hundredths // 100},{hundredths % 100:02d}"
+
+
+def hours_decimal(minutes: int) -> str:
+    """750 -> '12,50': decimal hours as billed and paid (core.money's rule)."""
+    return hundredths_decimal(hours_hundredths(minutes))
 
 
 kroner = plain_kroner
@@ -138,7 +144,9 @@ def render_csv(rows: list[PayrollRow], start: date, end: date) -> str:
             "",
             "",
             total_minutes,
-            hours_decimal(total_minutes),
+            # The rows' hours added up (each row's hours × rate = its amount), not the total
+            # minutes rounded again: the column sums as a reader checks it.
+            hundredths_decimal(sum(hours_hundredths(r.minutes) for r in rows)),
             "",
             kroner(sum(r.amount_ore for r in rows)),
         )
@@ -151,7 +159,7 @@ def render_danlon(rows: list[PayrollRow], cvr: str, wage_type: str) -> str:
     """Danløn's import lines: CVR;medarbejdernr;lønart;enheder;sats;beløb, numbers × 100."""
     lines = []
     for row in rows:
-        units = round_half_up_div(row.minutes * 100, 60)  # hours × 100
+        units = hours_hundredths(row.minutes)  # hours × 100; units × sats ÷ 100 = beløb
         fields = (cvr, row.payroll_number, wage_type, units, row.pay_rate_ore, row.amount_ore)
         lines.append(";".join(str(cell(value)) for value in fields))
     return "".join(line + "\r\n" for line in lines)

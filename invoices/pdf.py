@@ -31,7 +31,13 @@ with warnings.catch_warnings():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core import dates, extensions
-from core.i18n import FORMAT_LOCALES, format_hours, format_money, format_percent
+from core.i18n import (
+    FORMAT_LOCALES,
+    format_hours,
+    format_money,
+    format_percent,
+    format_quantity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +151,7 @@ class PdfEngine:
                 env.filters.update(
                     money=lambda ore: format_money(ore, locale),
                     hours=lambda minutes: format_hours(minutes, locale),
+                    quantity=lambda hundredths: format_quantity(hundredths, locale),
                     percent=lambda basis_points: format_percent(basis_points, locale),
                     date=danish_date,
                     datetime=danish_datetime,

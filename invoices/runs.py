@@ -431,6 +431,8 @@ def issue_for_employer(session: Session, run: InvoiceRun, employer_id: int) -> I
             period_start=line.period_start,
             period_end=line.period_end,
             minutes=line.minutes,
+            quantity_hundredths=amounts.hours_hundredths(line.minutes),
+            unit_code="HUR",
             rate_ore=line.rate_ore,
             amount_ore=line.amount_ore,
         )

@@ -239,14 +239,14 @@ class PeppolBis3:
     def _line(self, out: _Writer, invoice: Invoice, line, credit: bool) -> None:
         element = out.cac(out.root, "CreditNoteLine" if credit else "InvoiceLine")
         out.cbc(element, "ID", str(line.position))
-        # In minutes, priced per 60 minutes: quantity × price ÷ base quantity is then exactly
-        # the line amount the portal computed (round half up of minutes × rate ÷ 60), where
-        # hours in decimals (7,08 for 425 minutes) would be off by øre (PEPPOL-EN16931-R120).
+        # The quantity as printed on the PDF (hours to two decimals, or pieces), priced per
+        # unit: quantity × price is the line amount to the øre (PEPPOL-EN16931-R120), the same
+        # rule the customer recomputes on paper (core.money).
         out.cbc(
             element,
             "CreditedQuantity" if credit else "InvoicedQuantity",
-            str(line.minutes),
-            unitCode="MIN",
+            _decimal(line.quantity_hundredths),
+            unitCode=line.unit_code,
         )
         out.amount(element, "LineExtensionAmount", line.amount_ore)
         if line.period_start and line.period_end:
@@ -258,7 +258,13 @@ class PeppolBis3:
         self._tax_category(out, item, "ClassifiedTaxCategory", invoice.vat_rate_bp)
         price = out.cac(element, "Price")
         out.amount(price, "PriceAmount", line.rate_ore)
-        out.cbc(price, "BaseQuantity", "60", unitCode="MIN")  # the hourly rate
+
+
+def _decimal(hundredths: int) -> str:
+    """708 -> '7.08' (UBL decimals: a point, no grouping)."""
+    sign = "-" if hundredths < 0 else ""
+    hundredths = abs(hundredths)
+    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def _iso(value: date | None) -> str | None:

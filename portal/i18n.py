@@ -12,7 +12,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-from core.i18n import FORMAT_LOCALES, hours, money, ore_to_decimal, percent
+from core.i18n import FORMAT_LOCALES, hours, money, ore_to_decimal, percent, quantity
 
 
 def select_locale() -> str:
@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
         money=money,
         money_plain=money_plain,
         hours=hours,
+        quantity=quantity,
         percent=percent,
         date=danish_date,
         datetime=danish_datetime,

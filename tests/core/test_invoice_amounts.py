@@ -13,17 +13,24 @@ from invoices import numbering
 @pytest.mark.parametrize(
     ("minutes", "rate", "expected"),
     [
-        (720, 18900, 226800),  # 12 h × 189,00 kr.
-        (1, 18900, 315),  # 189 / 60 = 3,15 kr.
-        (1, 18950, 316),  # 3,1583… rounds to 3,16
-        (1, 18930, 316),  # 3,155 exactly: half rounds up
-        (7, 3, 0),  # 0,35 øre rounds down
-        (10, 3, 1),  # 0,5 øre rounds up
+        (720, 18900, 226800),  # 12,00 h × 189,00 kr.
+        (425, 18700, 132396),  # 7,08 h × 187,00 kr. = 1.323,96 kr. (issue 14's example)
+        (1, 18900, 378),  # 0,02 h (1/60 = 0,0167 rounds up) × 189,00 kr. = 3,78 kr.
+        (3, 18930, 947),  # 0,05 h × 189,30 kr. = 9,465 kr.: half an øre rounds up
+        (10, 3, 1),  # 0,17 h × 0,03 kr. = 0,51 øre rounds up
+        (2, 3, 0),  # 0,03 h × 0,03 kr. = 0,09 øre rounds down
         (0, 18900, 0),
     ],
 )
-def test_line_amount_rounds_half_up(minutes, rate, expected):
+def test_line_amount_is_printed_hours_times_rate(minutes, rate, expected):
     assert amounts.line_amount_ore(minutes, rate) == expected
+
+
+@pytest.mark.parametrize(
+    ("minutes", "hundredths"), [(425, 708), (750, 1250), (1, 2), (3, 5), (0, 0), (59, 98)]
+)
+def test_hours_are_billed_to_two_decimals_rounded_half_up(minutes, hundredths):
+    assert amounts.hours_hundredths(minutes) == hundredths
 
 
 def test_vat_is_computed_once_on_the_subtotal():
@@ -49,9 +56,12 @@ def test_lines_sum_to_subtotal_and_subtotal_plus_vat_is_total(lines, vat_rate_bp
     subtotal, vat, total = amounts.totals(line_amounts, vat_rate_bp)
     assert subtotal == sum(line_amounts)
     assert subtotal + vat == total
-    # Each line is within half an øre of the exact value.
+    # Each line is its printed hours × the rate, within half an øre; the hours within half a
+    # hundredth of the minutes.
     for (minutes, rate), amount in zip(lines, line_amounts, strict=True):
-        assert abs(amount * 60 - minutes * rate) <= 30
+        hundredths = amounts.hours_hundredths(minutes)
+        assert abs(hundredths * 60 - minutes * 100) <= 30
+        assert abs(amount * 100 - hundredths * rate) <= 50
     assert abs(vat * 10_000 - subtotal * vat_rate_bp) <= 5_000
 
 

@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from core.models import Role
+from core.money import hours_hundredths
 from invoices import credit, issuer, ubl
 from invoices.einvoice import EinvoiceRejected, rules
 from tests import factories
@@ -118,7 +119,7 @@ def test_fi_kort_else_the_bank_account_else_iban(app, db, ctx, ways):
 
 def test_a_multi_week_invoice_with_several_workers_and_odd_minutes(app, db, ctx):
     """Line amount = quantity × price as the customer reads it, to the øre, even when the
-    minutes make no whole hundredth of an hour (minutes priced per 60 minutes)."""
+    minutes make no whole hundredth of an hour (hours billed to two decimals per line)."""
     organisation(db)
     employer, placements = employer_with_hours(db, weeks=3, placements=3)
     for n, placement in enumerate(placements):
@@ -132,12 +133,13 @@ def test_a_multi_week_invoice_with_several_workers_and_odd_minutes(app, db, ctx)
     for element, line in zip(lines, invoice.lines, strict=True):
         quantity = Decimal(text(element, "cbc:InvoicedQuantity"))
         price = Decimal(text(element, "cac:Price/cbc:PriceAmount"))
-        base = Decimal(text(element, "cac:Price/cbc:BaseQuantity"))
         amount = Decimal(text(element, "cbc:LineExtensionAmount"))
-        assert amount * 100 == line.amount_ore and quantity == line.minutes
-        # As the customer reads it: 439 minutes × 187,74 kr. per 60 minutes = 1.373,63 kr.
-        assert (quantity * price / base).quantize(Decimal("0.01"), ROUND_HALF_UP) == amount
-        assert element.find("cbc:InvoicedQuantity", NS).get("unitCode") == "MIN"
+        assert element.find("cac:Price/cbc:BaseQuantity", NS) is None
+        assert amount * 100 == line.amount_ore
+        assert quantity * 100 == line.quantity_hundredths == hours_hundredths(line.minutes)
+        # As the customer reads it: 7,32 hours × 187,74 kr. = 1.374,26 kr.
+        assert (quantity * price).quantize(Decimal("0.01"), ROUND_HALF_UP) == amount
+        assert element.find("cbc:InvoicedQuantity", NS).get("unitCode") == "HUR"
         period = element.find("cac:InvoicePeriod", NS)
         assert text(period, "cbc:StartDate") >= text(tree, "cac:InvoicePeriod/cbc:StartDate")
         assert text(period, "cbc:EndDate") <= text(tree, "cac:InvoicePeriod/cbc:EndDate")

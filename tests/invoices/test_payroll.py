@@ -74,8 +74,9 @@ def november(db, ctx):
 
 
 def expected_amount(minutes: int, rate_ore: int) -> int:
-    exact = Decimal(minutes) * Decimal(rate_ore) / Decimal(60)
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """The billing rule, recomputed apart: hours to two decimals, × the rate, to the øre."""
+    hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return int((hours * Decimal(rate_ore)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def read_csv(content: str) -> list[list[str]]:
@@ -98,11 +99,14 @@ def test_csv_rows_and_totals_equal_approved_minutes_times_rates(db, november):
     }
     assert {(r[6], r[8], r[9]) for r in body} == expected_rows
     assert body[0][7] == "6,63"  # 398 minutes = 6.6333 hours
+    for row in body:  # as the reader checks it: timer × timesats = beløb, to the øre
+        hours, rate, amount = (Decimal(row[i].replace(",", ".")) for i in (7, 8, 9))
+        assert (hours * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == amount
     # The totals row: approved minutes, and the sum of the rows' amounts to the øre.
     total_minutes = sum(e.minutes for e in november)
     total_ore = sum(expected_amount(m, r) for r, m in by_rate.items())
     assert total[1] == "I alt" and total[6] == str(total_minutes)
-    assert total[7] == payroll.hours_decimal(total_minutes)
+    assert total[7] == payroll.hundredths_decimal(sum(int(r[7].replace(",", "")) for r in body))
     assert total[9] == payroll.kroner(total_ore)
     assert export.total_minutes == total_minutes and export.total_ore == total_ore
     assert export.entry_count == 5
