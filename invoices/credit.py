@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -10,6 +13,7 @@ from core import money as amounts
 from core import settings as settings_service
 from core.db import lock
 from core.errors import Conflict, Invalid
+from core.i18n import format_money, format_quantity, language
 from core.i18n import gettext as _
 from core.models import (
     EinvoiceState,
@@ -25,18 +29,61 @@ from core.snapshots import SellerSnapshot
 from invoices import issuer
 
 
-def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
-    """Lines of the invoice that an earlier credit note already credited."""
-    return set(
-        session.scalars(
-            select(InvoiceLine.credited_line_id)
-            .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
-            .where(
-                Invoice.credited_invoice_id == invoice.id,
-                InvoiceLine.credited_line_id.is_not(None),
-            )
+@dataclass
+class LineCredit:
+    """What credit notes have taken off one invoice line so far."""
+
+    minutes: int = 0
+    quantity_hundredths: int = 0  # of the line's own unit only (hours off an hour line)
+    amount_ore: int = 0
+
+
+@dataclass
+class Piece:
+    """One line of a new credit note: what it takes off which invoice line."""
+
+    line: InvoiceLine
+    description: str
+    minutes: int
+    quantity_hundredths: int
+    unit_code: str
+    rate_ore: int
+    amount_ore: int
+
+
+def line_credits(session: Session, invoice: Invoice) -> dict[int, LineCredit]:
+    """Per line of the invoice, what its credit notes took off (amount, and hours off an hour
+    line by an hour credit; a price reduction takes amount only)."""
+    credited: dict[int, LineCredit] = defaultdict(LineCredit)
+    units = {line.id: line.unit_code for line in invoice.lines}
+    rows = session.execute(
+        select(
+            InvoiceLine.credited_line_id,
+            InvoiceLine.unit_code,
+            InvoiceLine.minutes,
+            InvoiceLine.quantity_hundredths,
+            InvoiceLine.amount_ore,
         )
+        .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+        .where(Invoice.credited_invoice_id == invoice.id, InvoiceLine.credited_line_id.is_not(None))
     )
+    for line_id, unit, minutes, quantity, amount in rows:
+        entry = credited[line_id]
+        entry.amount_ore += amount
+        entry.minutes += minutes
+        if unit == units.get(line_id):
+            entry.quantity_hundredths += quantity
+    return dict(credited)
+
+
+def credited_line_ids(session: Session, invoice: Invoice) -> set[int]:
+    """Lines of the invoice that credit notes have credited in full."""
+    credited = line_credits(session, invoice)
+    return {
+        line.id
+        for line in invoice.lines
+        if line.id in credited and credited[line.id].amount_ore >= line.amount_ore
+    }
 
 
 def credited_vat(session: Session, invoice: Invoice, subtotal_ore: int) -> int:
@@ -63,10 +110,88 @@ def issue_credit_note(
     release_entries: bool,
     reason: str,
 ) -> Invoice:
-    """Credit whole lines of an issued invoice (all of them when line_ids is None).
+    """Credit whole lines of an issued invoice (all of them when line_ids is None); a line a
+    partial credit already reduced is credited for what is left of it.
 
     With release_entries the credited shifts become billable again, so corrected hours can
     go on a later invoice; without it they stay settled by this invoice and its credit."""
+    reason = _checked(session, invoice, reason)
+    credited = line_credits(session, invoice)
+    done = credited_line_ids(session, invoice)
+    available = [line for line in invoice.lines if line.id not in done]
+    if line_ids is None:
+        chosen = available
+    else:
+        wanted = set(line_ids)
+        if not wanted <= {line.id for line in invoice.lines}:
+            raise Invalid(_("Choose lines of this invoice."))
+        if wanted & done:
+            raise Conflict(_("A chosen line has already been credited."))
+        chosen = [line for line in available if line.id in wanted]
+    if not chosen:
+        raise Conflict(_("Every line of this invoice has already been credited."))
+    pieces = [_rest_of(line, credited.get(line.id, LineCredit())) for line in chosen]
+    return _issue(session, by, invoice, pieces, release_entries, reason)
+
+
+def issue_partial_credit(
+    session: Session,
+    by: User,
+    invoice: Invoice,
+    line_id: int,
+    *,
+    hours_hundredths: int | None = None,
+    amount_ore: int | None = None,
+    reason: str,
+) -> Invoice:
+    """Take part of one line off: some of its hours ("2 hours less", at the line's rate) or an
+    amount ("200 kr off this line", a price reduction). The shifts stay billed by the invoice
+    (only crediting a whole line can release them). What is left of the line is never less
+    than nothing, in hours or in money."""
+    reason = _checked(session, invoice, reason)
+    if (hours_hundredths is None) == (amount_ore is None):
+        raise Invalid(_("Give either the hours or the amount to take off the line."))
+    line = next((line for line in invoice.lines if line.id == line_id), None)
+    if line is None:
+        raise Invalid(_("Choose lines of this invoice."))
+    so_far = line_credits(session, invoice).get(line.id, LineCredit())
+    amount_left = line.amount_ore - so_far.amount_ore
+    if amount_left <= 0:
+        raise Conflict(_("A chosen line has already been credited."))
+    if hours_hundredths is not None:
+        if line.unit_code != "HUR":
+            raise Invalid(_("This line is not billed in hours; take an amount off instead."))
+        hours_left = line.quantity_hundredths - so_far.quantity_hundredths
+        amount = amounts.amount_for(hours_hundredths, line.rate_ore)
+        if hours_hundredths <= 0 or hours_hundredths > hours_left or amount > amount_left:
+            raise Invalid(
+                _(
+                    "At most %(hours)s hours are left on the line to credit.",
+                    hours=format_quantity(hours_left, language()),
+                )
+            )
+        piece = Piece(
+            line=line,
+            description=line.description,
+            minutes=min(amounts.round_half_up_div(hours_hundredths * 60, 100), line.minutes),
+            quantity_hundredths=hours_hundredths,
+            unit_code="HUR",
+            rate_ore=line.rate_ore,
+            amount_ore=amount,
+        )
+    else:
+        if amount_ore is None or amount_ore <= 0 or amount_ore > amount_left:
+            raise Invalid(
+                _(
+                    "At most %(amount)s is left on the line to credit.",
+                    amount=format_money(amount_left, language()),
+                )
+            )
+        piece = _reduction(line, amount_ore)
+    return _issue(session, by, invoice, [piece], False, reason)
+
+
+def _checked(session: Session, invoice: Invoice, reason: str) -> str:
     if invoice.kind != InvoiceKind.INVOICE or invoice.number is None:
         raise Conflict(_("Only issued invoices can be credited."))
     # Lock the invoice before reading what is credited already: a second credit note for the
@@ -75,22 +200,52 @@ def issue_credit_note(
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Give a reason for the credit note."))
-    already = credited_line_ids(session, invoice)
-    available = [line for line in invoice.lines if line.id not in already]
-    if line_ids is None:
-        chosen = available
-    else:
-        wanted = set(line_ids)
-        if not wanted <= {line.id for line in invoice.lines}:
-            raise Invalid(_("Choose lines of this invoice."))
-        if wanted & already:
-            raise Conflict(_("A chosen line has already been credited."))
-        chosen = [line for line in available if line.id in wanted]
-    if not chosen:
-        raise Conflict(_("Every line of this invoice has already been credited."))
+    return reason
 
+
+def _reduction(line: InvoiceLine, amount_ore: int) -> Piece:
+    """A price reduction on a line: one piece at the amount (quantity × price = amount)."""
+    return Piece(
+        line=line,
+        description=f"Prisnedslag: {line.description}",
+        minutes=0,
+        quantity_hundredths=100,
+        unit_code="C62",
+        rate_ore=amount_ore,
+        amount_ore=amount_ore,
+    )
+
+
+def _rest_of(line: InvoiceLine, so_far: LineCredit) -> Piece:
+    """What is left of a line: the line itself when nothing was credited; its remaining hours
+    when only hours came off (they still recompute at the rate); otherwise the remaining
+    amount as a reduction."""
+    hours_left = line.quantity_hundredths - so_far.quantity_hundredths
+    amount_left = line.amount_ore - so_far.amount_ore
+    if amounts.amount_for(hours_left, line.rate_ore) == amount_left:
+        return Piece(
+            line=line,
+            description=line.description,
+            minutes=max(line.minutes - so_far.minutes, 0),
+            quantity_hundredths=hours_left,
+            unit_code=line.unit_code,
+            rate_ore=line.rate_ore,
+            amount_ore=amount_left,
+        )
+    return _reduction(line, amount_left)
+
+
+def _issue(
+    session: Session,
+    by: User,
+    invoice: Invoice,
+    pieces: list[Piece],
+    release_entries: bool,
+    reason: str,
+) -> Invoice:
+    chosen = [piece.line for piece in pieces]
     org = settings_service.get(session)
-    subtotal = sum(line.amount_ore for line in chosen)
+    subtotal = sum(piece.amount_ore for piece in pieces)
     vat = credited_vat(session, invoice, subtotal)
     total = subtotal + vat
     note = Invoice(
@@ -113,21 +268,22 @@ def issue_credit_note(
         einvoice_state=EinvoiceState.QUEUED if invoice.buyer_party.ean else None,
     )
     session.add(note)
-    for position, line in enumerate(chosen, start=1):
+    for position, piece in enumerate(pieces, start=1):
+        line = piece.line
         session.add(
             InvoiceLine(
                 invoice=note,
                 placement_id=line.placement_id,
                 credited_line_id=line.id,
                 position=position,
-                description=line.description,
+                description=piece.description,
                 period_start=line.period_start,
                 period_end=line.period_end,
-                minutes=line.minutes,
-                quantity_hundredths=line.quantity_hundredths,
-                unit_code=line.unit_code,
-                rate_ore=line.rate_ore,
-                amount_ore=line.amount_ore,
+                minutes=piece.minutes,
+                quantity_hundredths=piece.quantity_hundredths,
+                unit_code=piece.unit_code,
+                rate_ore=piece.rate_ore,
+                amount_ore=piece.amount_ore,
                 released_entries=release_entries,
             )
         )

@@ -31,6 +31,7 @@ from portal.forms.invoices import (
     ButtonForm,
     CreditForm,
     IssueForm,
+    PartialCreditForm,
     RunForm,
     cadence,
 )
@@ -201,12 +202,17 @@ def _issued(invoice_id: int, *, own: bool = False) -> Invoice:
 def finance_detail(invoice_id: int):
     session = get_session()
     invoice = _issued(invoice_id)
+    credited = credit.credited_line_ids(session, invoice)
     return render_template(
         "invoices/finance_detail.html",
         invoice=invoice,
-        credited=credit.credited_line_ids(session, invoice),
+        credited=credited,
+        line_credits=credit.line_credits(session, invoice),
         credit_notes=queries.credit_notes_of(session, invoice),
         form=CreditForm(),
+        partial=PartialCreditForm(
+            lines=[line for line in invoice.lines if line.id not in credited]
+        ),
         button=ButtonForm(),
     )
 
@@ -228,6 +234,33 @@ def _credited(invoice: Invoice, form: CreditForm) -> Done:
         form.line_ids.data or None,
         form.release.data,
         form.reason.data,
+    )
+    note_id = note.id
+    return Done(
+        url_for("invoices.finance_detail", invoice_id=note_id),
+        _("Credit note %(number)s issued.", number=note.display_number),
+        after_commit=lambda: delivery.render_and_deliver(note_id),
+    )
+
+
+@bp.post("/finance/invoices/<int:invoice_id>/reduce")
+@role_required(*FINANCE)
+def finance_reduce(invoice_id: int):
+    invoice = _issued(invoice_id)
+    form = PartialCreditForm(lines=invoice.lines)
+    back = url_for("invoices.finance_detail", invoice_id=invoice_id)
+    return submit(form, lambda: _reduced(invoice, form), back=back)
+
+
+def _reduced(invoice: Invoice, form: PartialCreditForm) -> Done:
+    note = credit.issue_partial_credit(
+        get_session(),
+        current_user,
+        invoice,
+        form.line_id.data,
+        hours_hundredths=form.hours.data,
+        amount_ore=form.amount.data,
+        reason=form.reason.data,
     )
     note_id = note.id
     return Done(

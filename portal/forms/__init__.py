@@ -141,6 +141,23 @@ class PercentField(MoneyField):
             raise ValueError(_l("The percentage must be between 0 and 100."))
 
 
+class HoursField(MoneyField):
+    """Hours with up to two decimals ('2', '1,5', '0,25'); `data` is hundredths of an hour."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            self.raw_data = [""]
+            return
+        try:
+            self.data = parse_kroner(valuelist[0])  # the same decimal comma, in hundredths
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Enter hours with up to two decimals, e.g. 2 or 1,5.")) from error
+        if not 0 < self.data <= 10_000_00:
+            raise ValueError(_l("Enter a number of hours above 0."))
+
+
 class _WTFormsTranslations:
     """WTForms' own messages ('This field is required.') in the request's language.
     WTForms ships no Danish catalogue, so ours lives in translations/da/LC_MESSAGES/wtforms.po."""

@@ -11,7 +11,7 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, T
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core.models import BillingCadence
-from portal.forms import Form, OnceForm, db_id
+from portal.forms import Form, HoursField, MoneyField, OnceForm, db_id
 
 CADENCE_LABELS = {
     BillingCadence.WEEKLY: _l("Weekly"),
@@ -62,6 +62,36 @@ class CreditForm(OnceForm):
     reason = TextAreaField(
         _l("Reason"), validators=[DataRequired(message=invalid_message), Length(max=500)]
     )
+
+
+class PartialCreditForm(OnceForm):
+    """Take part of one line off: hours at the line's rate, or an amount (a price reduction)."""
+
+    invalid_message = _l("Give a reason for the credit note.")
+
+    line_id = SelectField(_l("Line"), coerce=db_id, validate_choice=False)
+    hours = HoursField(_l("Hours to take off"), validators=[Optional()])
+    amount = MoneyField(_l("Or an amount to take off (kr., excl. VAT)"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=invalid_message), Length(max=500)]
+    )
+
+    def __init__(self, *args, lines=(), **kwargs):
+        kwargs.setdefault("prefix", "part")  # beside the whole-line form on the same page
+        super().__init__(*args, **kwargs)
+        self.line_id.choices = [(line.id, line.description) for line in lines]
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if (self.hours.data is None) == (self.amount.data is None):
+            either = _("Give either the hours or the amount to take off the line.")
+            self.amount.errors.append(either)
+            return False
+        if self.amount.data is not None and self.amount.data <= 0:
+            self.amount.errors.append(_("Enter an amount above 0."))
+            return False
+        return True
 
 
 class ButtonForm(Form):
