@@ -230,6 +230,23 @@ def _check_buyers(
         by_id[employer.id].problems = einvoice.problems(BuyerSnapshot.of(employer, billed))
 
 
+def cadence_end(cadence: BillingCadence, until: date) -> date:
+    """The last day of the employer's last billing period that ends on or before `until`:
+    weekly, a Sunday; every second week, the Sunday of an even ISO week; monthly, the
+    month's last day: what the run page suggests billing up to for a cadence, so a run never
+    cuts into a period still going."""
+    if cadence == BillingCadence.MONTHLY:
+        return (
+            until
+            if (until + timedelta(days=1)).day == 1
+            else until.replace(day=1) - timedelta(days=1)
+        )
+    sunday = until - timedelta(days=until.isoweekday() % 7)
+    if cadence == BillingCadence.FORTNIGHTLY and sunday.isocalendar().week % 2:
+        sunday -= timedelta(weeks=1)
+    return sunday
+
+
 def _scope(stmt, period_end: date, cadence: BillingCadence | None, employer_ids):
     stmt = stmt.where(TimeEntry.invoice_line_id.is_(None), TimeEntry.work_date <= period_end)
     if cadence is not None:

@@ -15,6 +15,7 @@ from core.db import get_session
 from core.errors import Conflict
 from core.jobs import queue
 from core.models import (
+    BillingCadence,
     EinvoiceState,
     Employer,
     Invoice,
@@ -27,6 +28,7 @@ from core.pages import page_number
 from invoices import bookkeeping, credit, delivery, einvoice_delivery, queries, runs
 from portal.auth import role_required
 from portal.forms.invoices import (
+    CADENCE_LABELS,
     BookkeepingForm,
     ButtonForm,
     CreditForm,
@@ -58,8 +60,23 @@ def _invoice_context():
 
 
 def _run_form() -> RunForm:
-    """The period and cadence of a run from the query string (a GET form: no CSRF)."""
-    return RunForm(request.args, meta={"csrf": False})
+    """The period and cadence of a run from the query string (a GET form: no CSRF). Without a
+    date, a chosen cadence bills up to the end of its last completed period (weekly: last
+    Sunday; monthly: the last month's end, or today on a month's last day)."""
+    form = RunForm(request.args, meta={"csrf": False})
+    chosen = cadence(form.cadence.data)
+    typed = (form.period_end.raw_data or [""])[0].strip()
+    if chosen is not None and not typed:
+        form.period_end.data = runs.cadence_end(chosen, dates.today())
+        form.period_end.raw_data = [form.period_end.data.isoformat()]
+        form.period_end.process_errors = []  # a blank date is the cadence's default here
+    return form
+
+
+def _cadence_ends() -> list[tuple[BillingCadence, date]]:
+    """Each cadence's last completed period end, offered as a link on the run page."""
+    today = dates.today()
+    return [(c, runs.cadence_end(c, today)) for c in CADENCE_LABELS]
 
 
 @bp.get("/finance/invoicing")
@@ -77,6 +94,8 @@ def run_preview():
         preview=_summary(form) if request.args and form.validate() else None,
         issue_form=IssueForm(),
         recent=queries.recent_runs(session),
+        cadence_ends=_cadence_ends(),
+        cadence_labels=CADENCE_LABELS,
     )
 
 

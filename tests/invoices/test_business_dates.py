@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from core.errors import Invalid
-from core.models import Role
+from core.models import BillingCadence, Role
 from invoices import credit, runs
 from tests import factories
 from tests.invoicing import PERIOD_END, approved_entry, employer_with_hours, issue_run, organisation
@@ -49,7 +49,40 @@ def test_a_run_never_bills_a_day_that_has_not_come(app, db, ctx):
 
 
 def test_the_run_form_starts_at_today(client, db, as_role):
-    as_role(Role.FINANCE)
+    # Logged in at the travelled time too: a session cookie signed in the future is refused.
     with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False):
+        as_role(Role.FINANCE)
         page = client.get("/finance/invoicing").text  # 00:30 on 1 December in Denmark
     assert 'value="2026-12-01"' in page
+
+
+@pytest.mark.parametrize(
+    ("cadence", "today", "expected"),
+    [
+        (BillingCadence.MONTHLY, date(2026, 11, 30), date(2026, 11, 30)),  # its last day
+        (BillingCadence.MONTHLY, date(2026, 11, 29), date(2026, 10, 31)),
+        (BillingCadence.WEEKLY, date(2026, 11, 30), date(2026, 11, 29)),  # Monday: Sunday
+        (BillingCadence.WEEKLY, date(2026, 11, 29), date(2026, 11, 29)),  # a Sunday itself
+        (BillingCadence.FORTNIGHTLY, date(2026, 11, 30), date(2026, 11, 29)),  # uge 48: even
+        (BillingCadence.FORTNIGHTLY, date(2026, 12, 6), date(2026, 11, 29)),  # uge 49: odd
+        (BillingCadence.MONTHLY, date(2027, 1, 1), date(2026, 12, 31)),
+    ],
+)
+def test_each_cadence_suggests_its_last_completed_period(cadence, today, expected):
+    assert runs.cadence_end(cadence, today) == expected
+
+
+def test_the_run_page_defaults_a_cadence_to_its_last_completed_period(client, db, as_role):
+    """On 30-11-2026 (a Monday) weekly employers are billed to Sunday 29-11 and monthly ones
+    to 30-11, all of November (issue 14, item 6: not 31-10)."""
+    with time_machine.travel(datetime(2026, 11, 30, 12, tzinfo=UTC), tick=False):
+        as_role(Role.FINANCE)
+        start = client.get("/finance/invoicing").text
+        weekly = client.get("/finance/invoicing?cadence=weekly&period_end=").text
+        monthly = client.get("/finance/invoicing?cadence=monthly&period_end=").text
+        typed = client.get("/finance/invoicing?cadence=weekly&period_end=2026-11-25").text
+    assert "cadence=weekly&amp;period_end=2026-11-29" in start
+    assert "cadence=monthly&amp;period_end=2026-11-30" in start
+    assert 'value="2026-11-29"' in weekly and "Forhåndsvisning til og med 29-11-2026" in weekly
+    assert 'value="2026-11-30"' in monthly and "til og med 30-11-2026" in monthly
+    assert 'value="2026-11-25"' in typed  # a date finance types is kept
