@@ -191,6 +191,19 @@ class OrganisationSettings(Base):
     auto_approve_days: Mapped[int] = mapped_column(default=3)
     rate_adjust_limit_bp: Mapped[int] = mapped_column(default=2000)  # ±20 % off the price list
     payroll_wage_type: Mapped[str] = mapped_column(String(10), default="1")
+    # The accounts of the bookkeeping journal (invoices/journal.py). Defaults: Erhvervsstyrelsen's
+    # public standard chart of accounts (standardkontoplan, the chart Odoo's and Business
+    # Central's Danish localisations ship); an organisation on another chart sets its own.
+    account_receivables: Mapped[str] = mapped_column(String(10), default="6190")  # debitorer
+    account_sales: Mapped[str] = mapped_column(String(10), default="1010")  # salg
+    account_output_vat: Mapped[str] = mapped_column(String(10), default="7680")  # salgsmoms
+    account_bank: Mapped[str] = mapped_column(String(10), default="6480")  # bankkonto
+    # Card payments wait at Stripe until its payout: "other short-term receivables" by default.
+    account_card_clearing: Mapped[str] = mapped_column(String(10), default="6330")
+    # Reminder fees and compensation (no VAT): "other operating income".
+    account_fee_income: Mapped[str] = mapped_column(String(10), default="1550")
+    # Late interest: "interest on receivables from sales of goods and services".
+    account_interest_income: Mapped[str] = mapped_column(String(10), default="3490")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -507,6 +520,9 @@ class TimeEntry(Base):
     payroll_export_id: Mapped[int | None] = mapped_column(
         ForeignKey("payroll_exports.id"), index=True
     )
+    # The minutes the payroll files have paid so far: a shift corrected after it was paid
+    # (released by a credit note and put right) goes into the next file with the difference.
+    paid_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

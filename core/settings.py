@@ -13,6 +13,16 @@ from core import audit
 from core.errors import Invalid, NotFound
 from core.models import OrganisationSettings, User, WorkArea
 
+# The bookkeeping journal's accounts (invoices/journal.py), each 1-10 digits.
+ACCOUNT_SETTINGS = (
+    "account_receivables",
+    "account_sales",
+    "account_output_vat",
+    "account_bank",
+    "account_card_clearing",
+    "account_fee_income",
+    "account_interest_income",
+)
 EDITABLE_SETTINGS = (
     "legal_name",
     "cvr",
@@ -37,6 +47,7 @@ EDITABLE_SETTINGS = (
     "auto_approve_days",
     "rate_adjust_limit_bp",
     "payroll_wage_type",
+    *ACCOUNT_SETTINGS,
 )
 
 

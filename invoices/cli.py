@@ -1,4 +1,5 @@
-"""flask --app wsgi invoice-run / invoices render-missing|retry-deliveries|ubl / worker."""
+"""flask --app wsgi invoice-run / invoices render-missing|retry-deliveries|ubl|journal /
+worker."""
 
 from __future__ import annotations
 
@@ -108,6 +109,21 @@ def init_app(app: Flask) -> None:
                 "render-missing makes it; the e-invoice rules must be loaded)."
             )
         click.echo(invoice.ubl_xml.decode("utf-8"), nl=False)
+
+    @invoices_group.command("journal")
+    @click.option("--from", "date_from", required=True, help="First day, YYYY-MM-DD.")
+    @click.option("--to", "date_to", required=True, help="Last day, YYYY-MM-DD.")
+    def journal_command(date_from: str, date_to: str) -> None:
+        """Print the bookkeeping journal of a period as CSV (the file finance downloads)."""
+        from invoices import journal
+
+        try:
+            start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+        except ValueError as error:
+            raise click.BadParameter("use YYYY-MM-DD for --from and --to") from error
+        if end < start:
+            raise click.BadParameter("--to is before --from")
+        click.echo(journal.journal_csv(get_session(), start, end, bom=False), nl=False)
 
     @invoices_group.command("retry-deliveries")
     def retry_deliveries() -> None:

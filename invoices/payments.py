@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from core import audit, extensions, links
 from core.db import lock
@@ -26,6 +26,7 @@ from core.models import (
     Payment,
     PaymentMethod,
     ProcessedStripeEvent,
+    Reminder,
     User,
     utcnow,
 )
@@ -44,9 +45,50 @@ def status_for(invoice: Invoice) -> InvoiceStatus:
     return InvoiceStatus.ISSUED
 
 
-def overpaid_ore(invoice: Invoice) -> int:
-    """How much more than the invoice's total has come in (0 when not over-paid)."""
+# Fees, interest and compensation are claims on the invoice's reminders, a receivable of their
+# own beside the invoice; money is recorded on the invoice. So what comes in beyond the
+# invoice's total settles those charges first, and only the rest is an over-payment.
+
+
+def charges_ore(session: Session, invoice: Invoice) -> int:
+    """What the invoice's reminders claimed besides it: fees, interest and compensation."""
+    return charges_by_invoice(session, [invoice.id]).get(invoice.id, 0)
+
+
+def charges_by_invoice(session: Session, invoice_ids: list[int]) -> dict[int, int]:
+    """The charges claimed on each invoice's reminders, for many invoices in one query."""
+    if not invoice_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Reminder.invoice_id,
+            func.sum(Reminder.fee_ore + Reminder.interest_ore + Reminder.compensation_ore),
+        )
+        .where(Reminder.invoice_id.in_(set(invoice_ids)))
+        .group_by(Reminder.invoice_id)
+    )
+    return {invoice_id: int(total or 0) for invoice_id, total in rows}  # PG sums: numeric
+
+
+def received_beyond_ore(invoice: Invoice) -> int:
+    """How much more than the invoice's total has come in (paid and credited)."""
     return max(invoice.paid_ore + invoice.credited_ore - invoice.total_ore, 0)
+
+
+def charges_paid_ore(invoice: Invoice, charges: int) -> int:
+    """The part of the charges that money beyond the invoice's total has settled."""
+    return min(received_beyond_ore(invoice), max(charges, 0))
+
+
+def overpaid_ore(invoice: Invoice, charges: int | None = None) -> int:
+    """How much more than the invoice and its reminders' charges has come in (0 when not
+    over-paid). `charges`: what the reminders claimed, looked up when not given."""
+    if received_beyond_ore(invoice) == 0:
+        return 0  # the usual case, without a query (a bank import records thousands)
+    if charges is None:
+        session = object_session(invoice)
+        charges = charges_ore(session, invoice) if session is not None and invoice.id else 0
+    return received_beyond_ore(invoice) - charges_paid_ore(invoice, charges)
 
 
 def payable(invoice: Invoice) -> bool:

@@ -7,6 +7,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints import (
         admin,
         auth,
+        books,
         consultant,
         hours,
         invoices,
@@ -32,5 +33,6 @@ def register_blueprints(app: Flask) -> None:
         invoices,
         payments,
         receivables,
+        books,
     ):
         app.register_blueprint(module.bp)

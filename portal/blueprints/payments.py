@@ -327,10 +327,17 @@ def bank_import_result(import_id: int):
     if batch is None:
         abort(404)
     statement = queries.bank_statement(session, batch, request.args)
+    invoices = {line.invoice_id: line.invoice for line in statement.lines if line.invoice}
+    charges = payments.charges_by_invoice(session, list(invoices))
     return render_template(
         "payments/bank_import_result.html",
         batch=batch,
         statement=statement,
+        # Beyond the invoice and the fees, interest and compensation on its reminders.
+        overpaid={
+            invoice_id: payments.overpaid_ore(invoice, charges.get(invoice_id, 0))
+            for invoice_id, invoice in invoices.items()
+        },
         labels=LINE_STATUS_LABELS,
         match_form=InvoiceNumberForm(),
     )

@@ -13,11 +13,37 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
 )
 
 from core import settings as settings_service
 from core.models import Employer, Role
 from portal.forms import CVR, IBAN, Digits, Form, MoneyField, PercentField, Postcode, Stripped
+
+
+class RequiredWhenSent:
+    """Required when the field is in the post; a post without it keeps the stored value."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if not field.raw_data:
+            raise StopValidation()
+        if not field.data:
+            raise StopValidation(_l("Enter an account number."))
+
+
+def AccountField(label, **kwargs) -> Stripped:  # noqa: N802 (a field, named like one)
+    """An account number of the bookkeeping journal: 1-10 digits."""
+    return Stripped(
+        label,
+        validators=[
+            RequiredWhenSent(),
+            Digits(1, 10, message=_l("An account number is 1–10 digits.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+        **kwargs,
+    )
 
 
 class SettingsForm(Form):
@@ -97,6 +123,19 @@ class SettingsForm(Form):
     rate_adjust_limit_bp = PercentField(
         _l("Consultants may adjust rates by at most (%)"), validators=[Optional()]
     )
+    account_receivables = AccountField(_l("Debtors (receivables)"))
+    account_sales = AccountField(_l("Sales"))
+    account_output_vat = AccountField(_l("Output VAT"))
+    account_bank = AccountField(_l("Bank"))
+    account_card_clearing = AccountField(
+        _l("Card payments (Stripe clearing)"),
+        description=_l("Card payments wait here until Stripe pays them out to the bank."),
+    )
+    account_fee_income = AccountField(
+        _l("Reminder fees and compensation (income)"),
+        description=_l("Without VAT."),
+    )
+    account_interest_income = AccountField(_l("Late interest (income)"))
 
     def values(self) -> dict:
         """The editable settings as typed."""
