@@ -63,8 +63,9 @@ class PayrollRow:
 
 
 def hundredths_decimal(hundredths: int) -> str:
-    """1250 -> '12,50': hours in hundredths with a decimal comma."""
-    return f"{hundredths // 100},{hundredths % 100:02d}"
+    """1250 -> '12,50', -50 -> '-0,50': hours in hundredths with a decimal comma."""
+    sign = "-" if hundredths < 0 else ""
+    return f"{sign}{abs(hundredths) // 100},{abs(hundredths) % 100:02d}"
 
 
 def hours_decimal(minutes: int) -> str:
@@ -82,7 +83,14 @@ def exportable_entries(
     period that went into an earlier export."""
     approved = and_(APPROVED, TimeEntry.work_date <= end)
     not_exported = TimeEntry.payroll_export_id.is_(None)
-    wanted = or_(not_exported, TimeEntry.work_date >= start) if reexport else not_exported
+    # Paid, then corrected (a credit note released it and the hours were put right): the
+    # next file pays or takes back the difference.
+    corrected = and_(
+        TimeEntry.payroll_export_id.is_not(None), TimeEntry.paid_minutes != TimeEntry.minutes
+    )
+    wanted = or_(not_exported, corrected)
+    if reexport:
+        wanted = or_(wanted, TimeEntry.work_date >= start)
     # Lock the rows (PostgreSQL) so two exports running at once cannot both take an entry.
     stmt = (
         select(TimeEntry)
@@ -93,7 +101,17 @@ def exportable_entries(
     return list(session.scalars(stmt))
 
 
-def build_rows(session: Session, entries: list[TimeEntry]) -> list[PayrollRow]:
+def owed_minutes(entry: TimeEntry, start: date, reexport: bool) -> int:
+    """What a file pays for a shift: all of it the first time (and in a re-export of its
+    period, which replaces the earlier file), else the correction since it was paid."""
+    if entry.payroll_export_id is None or (reexport and entry.work_date >= start):
+        return entry.minutes
+    return entry.minutes - (entry.paid_minutes or 0)
+
+
+def build_rows(
+    session: Session, entries: list[TimeEntry], start: date | None = None, reexport: bool = False
+) -> list[PayrollRow]:
     rows: dict[int, PayrollRow] = {}
     for entry in entries:
         row = rows.get(entry.placement_id)
@@ -107,7 +125,7 @@ def build_rows(session: Session, entries: list[TimeEntry]) -> list[PayrollRow]:
                 employer_name=placement.employer.name,
                 pay_rate_ore=placement.pay_rate_ore,
             )
-        row.minutes += entry.minutes
+        row.minutes += owed_minutes(entry, start or entry.work_date, reexport)
         row.entry_ids.append(entry.id)
         row.first_day = min(row.first_day or entry.work_date, entry.work_date)
     return sorted(rows.values(), key=lambda r: (r.payroll_number, r.placement_id))
@@ -182,7 +200,7 @@ def create_export(
     entries = exportable_entries(session, start, end, reexport=reexport)
     if not entries:
         raise Invalid(_("There are no approved hours to export for this period."))
-    rows = build_rows(session, entries)
+    rows = build_rows(session, entries, start, reexport)
     if fmt == PayrollFormat.DANLON:
         org = settings_service.get(session)
         if not org.cvr:
@@ -208,6 +226,7 @@ def create_export(
         # that first paid it.
         if entry.payroll_export_id is None:
             entry.payroll_export_id = export.id
+        entry.paid_minutes = entry.minutes
     audit.record(
         session,
         by,

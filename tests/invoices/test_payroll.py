@@ -222,3 +222,47 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(db, ctx):
     assert {row[5] for row in rows[1:-1]} == {"'" + employer.name}
     # Figures stay figures (the totals row's amount included).
     assert rows[-1][-1] and not rows[-1][-1].startswith("'")
+
+
+def test_a_shift_corrected_after_it_was_paid_goes_into_the_next_file_as_the_difference(
+    app, db
+):
+    """Issue 14, item 1 from the pay side: finance credits a line and releases its shifts,
+    the employer corrects one from 240 to 120 minutes and approves the rest as they were.
+    The next payroll file takes back the 120 minutes paid too much, and repeats nothing."""
+    from invoices import credit
+    from portal.services.hours import commands as hours_commands
+    from portal.services.hours.rules import Shift
+    from tests.invoicing import employer_with_hours, issue_run, organisation
+
+    organisation(db)
+    finance = factories.UserFactory(role=Role.FINANCE)
+    employer, [placement] = employer_with_hours(db, weeks=1)  # two shifts of 240 minutes
+    placement.pay_rate_ore = 15000
+    db.commit()
+    first = payroll.create_export(db, None, NOV_1, NOV_30)
+    assert first.total_minutes == 480 and first.total_ore == 120000
+    [invoice] = issue_run(db)
+    credit.issue_credit_note(db, finance, invoice, None, True, "For mange timer")
+    db.commit()
+    employer_user = factories.user_for(Role.EMPLOYER, employer=employer)
+    worker_user = factories.UserFactory(role=Role.WORKER)
+    placement.worker.user = worker_user
+    db.commit()
+    entry, other = db.scalars(select(TimeEntry).order_by(TimeEntry.work_date)).all()
+    shift = Shift(entry.work_date, time(8, 0), time(10, 0), 0, "Rettet efter kreditnota")
+    hours_commands.edit_entry(db, employer_user, entry, shift)
+    db.commit()
+    hours_commands.confirm_entry(db, worker_user, entry)
+    hours_commands.approve_entry(db, employer_user, other)  # unchanged: paid already
+    db.commit()
+    assert entry.approved and entry.minutes == 120
+
+    correction = payroll.create_export(db, None, NOV_1, NOV_30)
+    assert (correction.entry_count, correction.total_minutes) == (1, -120)
+    assert correction.total_ore == -30000
+    [row] = read_csv(correction.content)[1:-1]
+    assert row[6:10] == ["-120", "-2,00", "150,00", "-300,00"]
+    assert entry.payroll_export_id == first.id and entry.paid_minutes == 120
+    with pytest.raises(Invalid, match="ingen godkendte timer"):
+        payroll.create_export(db, None, NOV_1, NOV_30)  # nothing owed twice
