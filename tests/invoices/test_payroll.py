@@ -224,9 +224,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(db, ctx):
     assert rows[-1][-1] and not rows[-1][-1].startswith("'")
 
 
-def test_a_shift_corrected_after_it_was_paid_goes_into_the_next_file_as_the_difference(
-    app, db
-):
+def test_a_shift_corrected_after_it_was_paid_goes_into_the_next_file_as_the_difference(app, db):
     """Issue 14, item 1 from the pay side: finance credits a line and releases its shifts,
     the employer corrects one from 240 to 120 minutes and approves the rest as they were.
     The next payroll file takes back the 120 minutes paid too much, and repeats nothing."""
