@@ -134,6 +134,7 @@ class InvoiceStatus(enum.StrEnum):
     PARTLY_PAID = "partly_paid"
     PAID = "paid"
     CREDITED = "credited"
+    WRITTEN_OFF = "written_off"  # what was open is booked as a loss (a WriteOff)
 
 
 class DeliveryState(enum.StrEnum):
@@ -204,6 +205,9 @@ class OrganisationSettings(Base):
     account_fee_income: Mapped[str] = mapped_column(String(10), default="1550")
     # Late interest: "interest on receivables from sales of goods and services".
     account_interest_income: Mapped[str] = mapped_column(String(10), default="3490")
+    # Konstaterede tab på debitorer (the standard chart's 1745): the net of a write-off; its
+    # VAT goes back on the output VAT account (momsloven § 27, stk. 6).
+    account_bad_debts: Mapped[str] = mapped_column(String(10), default="1745")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -602,6 +606,7 @@ class Invoice(Base):
     total_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     credited_ore: Mapped[int] = mapped_column(BigInteger, default=0)  # by later credit notes
+    written_off_ore: Mapped[int] = mapped_column(BigInteger, default=0)  # a WriteOff: a loss
     status: Mapped[InvoiceStatus] = mapped_column(
         enum_column(InvoiceStatus), default=InvoiceStatus.DRAFT
     )
@@ -653,7 +658,7 @@ class Invoice(Base):
 
     @property
     def open_ore(self) -> int:
-        return max(self.total_ore - self.paid_ore - self.credited_ore, 0)
+        return max(self.total_ore - self.paid_ore - self.credited_ore - self.written_off_ore, 0)
 
     @property
     def is_credit_note(self) -> bool:
@@ -914,6 +919,29 @@ class BankLine(Base):
     bank_import: Mapped[BankImport] = relationship(back_populates="lines")
     invoice: Mapped[Invoice | None] = relationship(foreign_keys=[invoice_id])
     suggested_invoice: Mapped[Invoice | None] = relationship(foreign_keys=[suggested_invoice_id])
+
+
+class WriteOff(Base):
+    """An invoice's open amount booked as a loss (konstateret tab på debitorer), once: the
+    customer cannot pay (bankruptcy, a debt given up). Its VAT share is taken back off the
+    output VAT (momsloven § 27, stk. 6)."""
+
+    __tablename__ = "write_offs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    written_on: Mapped[date]  # the business date (Copenhagen)
+    amount_ore: Mapped[int] = mapped_column(BigInteger)  # incl. VAT: what was open
+    vat_ore: Mapped[int] = mapped_column(BigInteger)  # the VAT in it
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount_ore > 0 AND vat_ore >= 0 AND vat_ore <= amount_ore", name="sane"),
+    )
 
 
 class Reminder(Base):

@@ -22,6 +22,7 @@ ACCOUNT_SETTINGS = (
     "account_card_clearing",
     "account_fee_income",
     "account_interest_income",
+    "account_bad_debts",
 )
 EDITABLE_SETTINGS = (
     "legal_name",

@@ -197,6 +197,8 @@ def _checked(session: Session, invoice: Invoice, reason: str) -> str:
     # Lock the invoice before reading what is credited already: a second credit note for the
     # same lines (a double click, two people) waits here and then finds them credited.
     lock(session, invoice)
+    if invoice.written_off_ore:
+        raise Conflict(_("The invoice is written off: what was open is booked as a loss."))
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Give a reason for the credit note."))

@@ -17,6 +17,7 @@ MUTABLE_AFTER_ISSUE = {
     "status",
     "paid_ore",
     "credited_ore",
+    "written_off_ore",
     "delivery_state",
     "delivery_attempts",
     "delivery_error",

@@ -5,7 +5,8 @@ Nothing is stored: the vouchers are derived at export time from records that nev
 (issued documents, payments, sent reminders), so the same period always gives the same
 journal. A voucher's number (bilag) is stable and unique: the document's own number for
 invoices and credit notes ("F-2026-0001", "K-2026-0001"), "B-" and the payment's id for a
-payment or refund ("B-12"), "R-" and the reminder's id for a reminder's charges ("R-3").
+payment or refund ("B-12"), "R-" and the reminder's id for a reminder's charges ("R-3"), "A-"
+and the write-off's id for a write-off ("A-2").
 
 Postings are signed øre, debit positive and credit negative, and every voucher sums to zero.
 """
@@ -29,6 +30,7 @@ from core.models import (
     Payment,
     PaymentMethod,
     Reminder,
+    WriteOff,
 )
 from core.money import plain_kroner
 from invoices.spreadsheet import Sheet
@@ -44,6 +46,7 @@ class Role(enum.StrEnum):
     CARD_CLEARING = "card_clearing"  # Stripe, until it pays out to the bank
     FEE_INCOME = "fee_income"  # reminder fees and compensation
     INTEREST_INCOME = "interest_income"  # late interest
+    BAD_DEBTS = "bad_debts"  # konstaterede tab på debitorer (write-offs, net of VAT)
 
 
 class Kind(enum.StrEnum):
@@ -52,6 +55,7 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"
     PAYMENT = "payment"
     REFUND = "refund"
+    WRITE_OFF = "write_off"
 
 
 # Documents first on a day, then the reminders' charges, then the money.
@@ -210,6 +214,25 @@ def _reminder(accounts: Accounts, reminder: Reminder) -> Voucher | None:
     )
 
 
+def _write_off(accounts: Accounts, written: WriteOff) -> Voucher | None:
+    # The loss net of VAT, and the VAT back off the output VAT (momsloven § 27, stk. 6); the
+    # customer's debt goes down by all that was open.
+    invoice = written.invoice
+    return _voucher(
+        accounts,
+        [
+            (Role.BAD_DEBTS, written.amount_ore - written.vat_ore),
+            (Role.OUTPUT_VAT, written.vat_ore),
+            (Role.RECEIVABLES, -written.amount_ore),
+        ],
+        date=written.written_on,
+        number=f"A-{written.id}",
+        text=f"Afskrevet tab på {invoice.display_number}, {invoice.buyer_party.name}",
+        kind=Kind.WRITE_OFF,
+        invoice_id=written.invoice_id,
+    )
+
+
 def day_start(day: date) -> datetime:
     """The first moment of a Danish business day, in UTC (payments are stored in UTC)."""
     return datetime.combine(day, time(0), tzinfo=dates.COPENHAGEN).astimezone(UTC)
@@ -237,7 +260,13 @@ def journal(
     reminders = (
         select(Reminder).where(Reminder.sent_on <= date_to).options(selectinload(Reminder.invoice))
     )
+    write_offs = (
+        select(WriteOff)
+        .where(WriteOff.written_on <= date_to)
+        .options(selectinload(WriteOff.invoice))
+    )
     if date_from is not None:
+        write_offs = write_offs.where(WriteOff.written_on >= date_from)
         documents = documents.where(Invoice.issue_date >= date_from)
         payments = payments.where(Payment.received_at >= day_start(date_from))
         reminders = reminders.where(Reminder.sent_on >= date_from)
@@ -245,6 +274,7 @@ def journal(
         *(_document(accounts, document) for document in session.scalars(documents)),
         *(_payment(accounts, payment) for payment in session.scalars(payments)),
         *(_reminder(accounts, reminder) for reminder in session.scalars(reminders)),
+        *(_write_off(accounts, written) for written in session.scalars(write_offs)),
     ]
     return sorted(
         (voucher for voucher in vouchers if voucher is not None),

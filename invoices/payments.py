@@ -40,6 +40,8 @@ def status_for(invoice: Invoice) -> InvoiceStatus:
         return InvoiceStatus.CREDITED
     if invoice.paid_ore + invoice.credited_ore >= invoice.total_ore:
         return InvoiceStatus.PAID
+    if invoice.written_off_ore > 0:
+        return InvoiceStatus.WRITTEN_OFF
     if invoice.paid_ore > 0:
         return InvoiceStatus.PARTLY_PAID
     return InvoiceStatus.ISSUED
@@ -71,8 +73,10 @@ def charges_by_invoice(session: Session, invoice_ids: list[int]) -> dict[int, in
 
 
 def received_beyond_ore(invoice: Invoice) -> int:
-    """How much more than the invoice's total has come in (paid and credited)."""
-    return max(invoice.paid_ore + invoice.credited_ore - invoice.total_ore, 0)
+    """How much more than the invoice's total has come in (paid and credited; after a
+    write-off, money received is beyond what is left: a recovery to book by hand)."""
+    settled = invoice.paid_ore + invoice.credited_ore + invoice.written_off_ore
+    return max(settled - invoice.total_ore, 0)
 
 
 def charges_paid_ore(invoice: Invoice, charges: int) -> int:

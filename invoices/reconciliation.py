@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from core import dates
 from core import settings as settings_service
-from core.models import Invoice, InvoiceKind, Payment, PaymentMethod, Reminder
-from invoices.journal import Accounts, Role, day_start, journal, totals_by_role
+from core.models import Invoice, InvoiceKind, Payment, PaymentMethod, Reminder, WriteOff
+from invoices.journal import Accounts, Kind, Role, day_start, journal, totals_by_role
 
 LISTED = 50  # items listed per kind; the totals always count them all
 
@@ -68,7 +68,17 @@ class SalesCheck(Check):
     credited_ore: int
     credit_notes: int
     sales_ore: int
-    vat_ore: int
+    vat_ore: int  # the output VAT account, write-offs' VAT taken back included
+    write_off_vat_ore: int = 0  # VAT taken back on write-offs: not a sale, added back
+
+
+@dataclass
+class WriteOffCheck(Check):
+    """Write-offs (the records) = bad debts + the VAT taken back (the journal)."""
+
+    write_offs: Items
+    journal_bad_debts_ore: int
+    journal_vat_ore: int
 
 
 @dataclass
@@ -103,6 +113,7 @@ class ReceivablesCheck(Check):
     credited_ore: int
     paid_ore: int
     charges_ore: int
+    written_off_ore: int
     open_on_invoices_ore: int  # what the invoices alone still ask for
     charges_open: Items  # fees, interest and compensation not yet paid
     overpaid: Items  # more than an invoice and its charges came in (negative)
@@ -131,11 +142,12 @@ class Reconciliation:
     sales: SalesCheck
     payments: PaymentsCheck
     charges: ChargesCheck
+    write_offs: WriteOffCheck
     receivables: ReceivablesCheck
 
     @property
     def checks(self) -> list[Check]:
-        return [self.sales, self.payments, self.charges, self.receivables]
+        return [self.sales, self.payments, self.charges, self.write_offs, self.receivables]
 
     @property
     def reconciles(self) -> bool:
@@ -147,14 +159,18 @@ def reconcile(session: Session, date_from: date, date_to: date) -> Reconciliatio
     accounts = Accounts.of(settings_service.get(session))
     vouchers = journal(session, None, date_to, accounts)  # the balance needs all history
     in_period = totals_by_role(v for v in vouchers if v.date >= date_from)
+    written = totals_by_role(
+        v for v in vouchers if v.date >= date_from and v.kind == Kind.WRITE_OFF
+    )
     to_date = totals_by_role(vouchers)
     return Reconciliation(
         date_from,
         date_to,
         accounts,
-        _sales(session, date_from, date_to, in_period),
+        _sales(session, date_from, date_to, in_period, written[Role.OUTPUT_VAT]),
         _payments(session, date_from, date_to, in_period),
         _charges(session, date_from, date_to, in_period),
+        _write_offs(session, date_from, date_to, written),
         _receivables(session, date_to, to_date[Role.RECEIVABLES]),
     )
 
@@ -169,20 +185,52 @@ def _documents(session: Session, kind: InvoiceKind, *conditions) -> tuple[int, i
     return int(count), int(total)  # PostgreSQL sums are numeric
 
 
-def _sales(session: Session, date_from: date, date_to: date, sums: dict) -> SalesCheck:
+def _sales(
+    session: Session, date_from: date, date_to: date, sums: dict, write_off_vat: int
+) -> SalesCheck:
     period = (Invoice.issue_date >= date_from, Invoice.issue_date <= date_to)
     invoices, invoiced = _documents(session, InvoiceKind.INVOICE, *period)
     credit_notes, credited = _documents(session, InvoiceKind.CREDIT_NOTE, *period)
     sales, vat = -sums[Role.SALES], -sums[Role.OUTPUT_VAT]  # income is credit
     return SalesCheck(
         records_ore=invoiced - credited,
-        journal_ore=sales + vat,
+        journal_ore=sales + vat + write_off_vat,
         invoiced_ore=invoiced,
         invoices=invoices,
         credited_ore=credited,
         credit_notes=credit_notes,
         sales_ore=sales,
         vat_ore=vat,
+        write_off_vat_ore=write_off_vat,
+    )
+
+
+def _write_offs(session: Session, date_from: date, date_to: date, sums: dict) -> WriteOffCheck:
+    items = Items()
+    for written in session.scalars(
+        select(WriteOff)
+        .where(WriteOff.written_on >= date_from, WriteOff.written_on <= date_to)
+        .options(selectinload(WriteOff.invoice))
+        .order_by(WriteOff.written_on, WriteOff.id)
+    ):
+        invoice = written.invoice
+        items.add(
+            Item(
+                f"A-{written.id}",
+                written.written_on,
+                invoice.buyer_party.name,
+                written.amount_ore,
+                invoice.id,
+                invoice.display_number,
+            )
+        )
+    bad_debts, vat = sums[Role.BAD_DEBTS], sums[Role.OUTPUT_VAT]
+    return WriteOffCheck(
+        records_ore=items.total_ore,
+        journal_ore=bad_debts + vat,
+        write_offs=items,
+        journal_bad_debts_ore=bad_debts,
+        journal_vat_ore=vat,
     )
 
 
@@ -311,12 +359,24 @@ def _receivables(session: Session, date_to: date, balance: int) -> ReceivablesCh
         .group_by(Reminder.invoice_id),
     )
 
+    written_off = _sums_by_invoice(
+        session,
+        select(WriteOff.invoice_id, func.sum(WriteOff.amount_ore))
+        .where(WriteOff.written_on <= date_to)
+        .group_by(WriteOff.invoice_id),
+    )
+
     open_on_invoices = 0
     charges_open: dict[int, int] = {}
     overpaid: dict[int, int] = {}
     for invoice_id in totals.keys() | credited.keys() | paid.keys() | charges.keys():
         # A payment received before its invoice's date counts as over-paid until then.
-        owed = totals.get(invoice_id, 0) - paid.get(invoice_id, 0) - credited.get(invoice_id, 0)
+        owed = (
+            totals.get(invoice_id, 0)
+            - paid.get(invoice_id, 0)
+            - credited.get(invoice_id, 0)
+            - written_off.get(invoice_id, 0)
+        )
         claimed = charges.get(invoice_id, 0)
         settled = min(max(-owed, 0), claimed)  # money beyond the invoice settles charges first
         open_on_invoices += max(owed, 0)
@@ -330,13 +390,15 @@ def _receivables(session: Session, date_to: date, balance: int) -> ReceivablesCh
     credited_total = sum(credited.values()) - credits_without_invoice.total_ore
     paid_total = sum(paid.values()) + unassigned.total_ore
     charged = sum(charges.values())
+    written_off_total = sum(written_off.values())
     return ReceivablesCheck(
-        records_ore=invoiced - credited_total - paid_total + charged,
+        records_ore=invoiced - credited_total - paid_total + charged - written_off_total,
         journal_ore=balance,
         invoiced_ore=invoiced,
         credited_ore=credited_total,
         paid_ore=paid_total,
         charges_ore=charged,
+        written_off_ore=written_off_total,
         open_on_invoices_ore=open_on_invoices,
         charges_open=_invoice_items(session, charges_open),
         overpaid=_invoice_items(session, {k: -v for k, v in overpaid.items()}),

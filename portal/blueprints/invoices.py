@@ -25,7 +25,15 @@ from core.models import (
     RunStatus,
 )
 from core.pages import page_number
-from invoices import bookkeeping, credit, delivery, einvoice_delivery, queries, runs
+from invoices import (
+    bookkeeping,
+    credit,
+    delivery,
+    einvoice_delivery,
+    queries,
+    runs,
+    writeoffs,
+)
 from portal.auth import role_required
 from portal.forms.invoices import (
     CADENCE_LABELS,
@@ -35,6 +43,7 @@ from portal.forms.invoices import (
     IssueForm,
     PartialCreditForm,
     RunForm,
+    WriteOffForm,
     cadence,
 )
 from portal.views import Done, submit
@@ -48,6 +57,7 @@ STATUS_LABELS = {
     InvoiceStatus.PARTLY_PAID: _l("Partly paid"),
     InvoiceStatus.PAID: _l("Paid"),
     InvoiceStatus.CREDITED: _l("Credited"),
+    InvoiceStatus.WRITTEN_OFF: _l("Written off"),
 }
 
 
@@ -233,7 +243,23 @@ def finance_detail(invoice_id: int):
             lines=[line for line in invoice.lines if line.id not in credited]
         ),
         button=ButtonForm(),
+        write_off=writeoffs.of(session, invoice),
+        write_off_form=WriteOffForm(),
     )
+
+
+@bp.post("/finance/invoices/<int:invoice_id>/write-off")
+@role_required(*FINANCE)
+def finance_write_off(invoice_id: int):
+    invoice = _issued(invoice_id)
+    form = WriteOffForm()
+    back = url_for("invoices.finance_detail", invoice_id=invoice_id)
+
+    def written() -> Done:
+        writeoffs.write_off(get_session(), current_user, invoice, form.reason.data)
+        return Done(back, _("Invoice %(number)s is written off.", number=invoice.display_number))
+
+    return submit(form, written, back=back)
 
 
 @bp.post("/finance/invoices/<int:invoice_id>/credit")

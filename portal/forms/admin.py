@@ -136,6 +136,7 @@ class SettingsForm(Form):
         description=_l("Without VAT."),
     )
     account_interest_income = AccountField(_l("Late interest (income)"))
+    account_bad_debts = AccountField(_l("Bad debts (write-offs, excl. VAT)"))
 
     def values(self) -> dict:
         """The editable settings as typed."""

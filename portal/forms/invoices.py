@@ -94,6 +94,19 @@ class PartialCreditForm(OnceForm):
         return True
 
 
+class WriteOffForm(OnceForm):
+    invalid_message = _l("Give a reason for the write-off.")
+
+    reason = TextAreaField(
+        _l("Why the customer will not pay"),
+        validators=[DataRequired(message=invalid_message), Length(max=500)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "off")  # beside the credit note forms on the same page
+        super().__init__(*args, **kwargs)
+
+
 class ButtonForm(Form):
     pass
 

@@ -125,6 +125,7 @@ MATRIX: dict[str, Route] = {
     "invoices.finance_detail": Route(MONEY, {"invoice_id": "invoice"}),
     "invoices.finance_credit": Route(MONEY, {"invoice_id": "invoice"}),
     "invoices.finance_reduce": Route(MONEY, {"invoice_id": "invoice"}),
+    "invoices.finance_write_off": Route(MONEY, {"invoice_id": "invoice"}),
     "invoices.finance_resend": Route(MONEY, {"invoice_id": "invoice"}),
     "invoices.bookkeeping_export": Route(MONEY),
     "books.journal_export": Route(MONEY),
