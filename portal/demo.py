@@ -640,4 +640,40 @@ def invoice_history(factory, today: date | None = None) -> int:
             return 0
         run_id = runs.start_run(session, None, period_end).id
         session.commit()
-    return len(runs.process_run(factory, run_id))
+    issued = runs.process_run(factory, run_id)
+    _payments_received(factory, issued)
+    return len(issued)
+
+
+def _payments_received(factory, invoice_ids: list[int]) -> None:
+    """The first demo invoice paid in full by bank transfer and the second in part, by hand,
+    so the payments pages, the journal and the reconciliation have money to show."""
+    from core.models import Invoice, PaymentMethod
+    from invoices import payments
+
+    with factory() as session:
+        invoices = [session.get(Invoice, i) for i in sorted(invoice_ids)[:2]]
+        received = datetime.now(UTC)
+        if invoices:
+            first = invoices[0]
+            payments.record_payment(
+                session,
+                first,
+                first.total_ore,
+                PaymentMethod.BANK,
+                "demo:bank:1",
+                received,
+                note="Demo: bankoverførsel",
+            )
+        if len(invoices) > 1:
+            second = invoices[1]
+            payments.record_payment(
+                session,
+                second,
+                second.total_ore // 2,
+                PaymentMethod.MANUAL,
+                "demo:manual:1",
+                received,
+                note="Demo: delbetaling",
+            )
+        session.commit()

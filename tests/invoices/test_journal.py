@@ -400,6 +400,15 @@ def test_the_demo_journal_balances_and_reconciles_to_the_ore(app, db, ctx, mailb
     db.commit()
     demo.invoice_history(database().sessionmaker)
     today = dates.today()
+    # The demo as `make run` leaves it: its invoices and the payments on them, journalled and
+    # reconciled to the øre.
+    db.expire_all()
+    as_loaded = journal.journal(db, date(2000, 1, 1), today)
+    assert as_loaded and all(v.balanced for v in as_loaded)
+    assert {v.kind for v in as_loaded} >= {Kind.INVOICE, Kind.PAYMENT}
+    loaded = reconciliation.reconcile(db, date(2000, 1, 1), today)
+    assert loaded.reconciles and loaded.payments.records_ore > 0
+    assert loaded.payments.records_ore == sum(p.amount_ore for p in db.scalars(select(Payment)))
     if runs.billable_employer_ids(db, today):
         issue_run(db, today)
     db.expire_all()

@@ -644,6 +644,8 @@ QUERIES = {
             "page": hostile,
         },
         "/finance/bookkeeping.csv": {"date_from": hostile, "date_to": hostile},
+        "/finance/journal.csv": {"date_from": hostile, "date_to": hostile},
+        "/finance/reconciliation": {"date_from": hostile, "date_to": hostile},
     },
     None: {"/auth/login": {"next": hostile}, "/order": {"x": hostile}},
 }
