@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,15 @@ TITLES = {
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
 }
+
+
+def csv_download(body: str, filename: str) -> Response:
+    """A CSV file to save, not to show (its text has the BOM spreadsheets need for æøå)."""
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _wants_json() -> bool:

@@ -3,7 +3,7 @@ imports) and the page that reconciles it with the invoices, credit notes and pay
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from core import dates
 from core.db import get_session
@@ -11,6 +11,7 @@ from core.models import Role
 from invoices import journal, reconciliation
 from portal.auth import role_required
 from portal.forms.invoices import BookkeepingForm
+from portal.views import csv_download
 
 bp = Blueprint("books", __name__)
 
@@ -23,13 +24,8 @@ def journal_export():
     period = BookkeepingForm(request.args).period(dates.today())
     if period is None:
         abort(400)
-    body = journal.journal_csv(get_session(), *period)
     filename = f"kassekladde-{period[0].isoformat()}-{period[1].isoformat()}.csv"
-    return Response(
-        body,
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(journal.journal_csv(get_session(), *period), filename)
 
 
 @bp.get("/finance/reconciliation")

@@ -46,7 +46,7 @@ from portal.forms.invoices import (
     WriteOffForm,
     cadence,
 )
-from portal.views import Done, submit
+from portal.views import Done, csv_download, submit
 
 bp = Blueprint("invoices", __name__)
 
@@ -280,6 +280,11 @@ def _credited(invoice: Invoice, form: CreditForm) -> Done:
         form.release.data,
         form.reason.data,
     )
+    return _note_issued(note)
+
+
+def _note_issued(note: Invoice) -> Done:
+    """To the new credit note's page; its documents are made and sent after the commit."""
     note_id = note.id
     return Done(
         url_for("invoices.finance_detail", invoice_id=note_id),
@@ -307,12 +312,7 @@ def _reduced(invoice: Invoice, form: PartialCreditForm) -> Done:
         amount_ore=form.amount.data,
         reason=form.reason.data,
     )
-    note_id = note.id
-    return Done(
-        url_for("invoices.finance_detail", invoice_id=note_id),
-        _("Credit note %(number)s issued.", number=note.display_number),
-        after_commit=lambda: delivery.render_and_deliver(note_id),
-    )
+    return _note_issued(note)
 
 
 @bp.post("/finance/invoices/<int:invoice_id>/resend")
@@ -335,13 +335,9 @@ def bookkeeping_export():
     period = BookkeepingForm(request.args).period(dates.today())
     if period is None:
         abort(400)
-    body = bookkeeping.bookkeeping_csv(get_session(), *period)
+    body = "\ufeff" + bookkeeping.bookkeeping_csv(get_session(), *period)
     filename = f"bogfoering-{period[0].isoformat()}-{period[1].isoformat()}.csv"
-    return Response(
-        "\ufeff" + body,  # a BOM so spreadsheet programs read æøå right
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(body, filename)
 
 
 # --- employers (and finance) ------------------------------------------------------------------

@@ -38,9 +38,12 @@ def db_id(text) -> int:
 
 
 class MoneyField(Field):
-    """Kroner typed in Danish or English style; `data` is integer øre."""
+    """Kroner typed in Danish or English style; `data` is integer øre. The subclasses below
+    read other decimals the same way (a decimal comma, two decimals: hundredths)."""
 
     widget = TextInput()
+    unreadable = _l("Enter an amount in kroner, e.g. 189,50.")
+    out_of_range = _l("The amount is outside the allowed range.")
 
     def __init__(self, label=None, validators=None, min_ore: int = 0, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
@@ -52,18 +55,47 @@ class MoneyField(Field):
             return self.raw_data[0]
         return money_plain(self.data) if self.data is not None else ""
 
+    def parse(self, text: str) -> int:
+        return parse_kroner(text)
+
+    def in_range(self, value: int) -> bool:
+        return self.min_ore <= value <= MAX_MONEY_ORE
+
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             self.raw_data = [""]  # blanks count as no input, so InputRequired says so
             return
         try:
-            self.data = parse_kroner(valuelist[0])
+            self.data = self.parse(valuelist[0])
         except ValueError as error:
             self.data = None
-            raise ValueError(_l("Enter an amount in kroner, e.g. 189,50.")) from error
-        if self.data < self.min_ore or self.data > MAX_MONEY_ORE:
-            raise ValueError(_l("The amount is outside the allowed range."))
+            raise ValueError(self.unreadable) from error
+        if not self.in_range(self.data):
+            raise ValueError(self.out_of_range)
+
+
+class PercentField(MoneyField):
+    """A percentage with up to two decimals ('25', '10,25'); `data` is basis points."""
+
+    unreadable = _l("Enter a percentage, e.g. 25 or 10,25.")
+    out_of_range = _l("The percentage must be between 0 and 100.")
+
+    def parse(self, text: str) -> int:
+        return parse_kroner(text.replace("%", ""))
+
+    def in_range(self, value: int) -> bool:
+        return 0 <= value <= 100_00
+
+
+class HoursField(MoneyField):
+    """Hours with up to two decimals ('2', '1,5', '0,25'); `data` is hundredths of an hour."""
+
+    unreadable = _l("Enter hours with up to two decimals, e.g. 2 or 1,5.")
+    out_of_range = _l("Enter a number of hours above 0.")
+
+    def in_range(self, value: int) -> bool:
+        return 0 < value <= 10_000_00
 
 
 class CVR:
@@ -122,40 +154,6 @@ class Stripped(StringField):
         super().process_formdata(valuelist)
         if self.data:
             self.data = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", self.data).strip()
-
-
-class PercentField(MoneyField):
-    """A percentage with up to two decimals ('25', '10,25'); `data` is basis points."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            self.raw_data = [""]
-            return
-        try:
-            self.data = parse_kroner(valuelist[0].replace("%", ""))
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Enter a percentage, e.g. 25 or 10,25.")) from error
-        if not 0 <= self.data <= 100_00:
-            raise ValueError(_l("The percentage must be between 0 and 100."))
-
-
-class HoursField(MoneyField):
-    """Hours with up to two decimals ('2', '1,5', '0,25'); `data` is hundredths of an hour."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            self.raw_data = [""]
-            return
-        try:
-            self.data = parse_kroner(valuelist[0])  # the same decimal comma, in hundredths
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Enter hours with up to two decimals, e.g. 2 or 1,5.")) from error
-        if not 0 < self.data <= 10_000_00:
-            raise ValueError(_l("Enter a number of hours above 0."))
 
 
 class _WTFormsTranslations:

@@ -111,6 +111,9 @@ class ButtonForm(Form):
     pass
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
 class BookkeepingForm(Form):
     class Meta:
         csrf = False  # a GET download
@@ -124,4 +127,6 @@ class BookkeepingForm(Form):
             return None
         start = self.date_from.data or today.replace(day=1)
         end = self.date_to.data or today
-        return (start, end) if start <= end else None
+        # Books are kept for years, not millennia: 9999-12-31 has no next day to count to.
+        sensible = EARLIEST <= start <= end <= LATEST
+        return (start, end) if sensible else None

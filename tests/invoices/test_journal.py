@@ -465,3 +465,11 @@ def test_the_demo_journal_balances_and_reconciles_to_the_ore(app, db, ctx, mailb
     assert result.payments.unassigned.total_ore == 12345
     assert result.payments.refunds.total_ore == -1000
     assert result.sales.records_ore == invoiced - credited
+
+
+def test_a_period_at_the_end_of_time_is_refused_not_a_500(client, db, as_role):
+    """9999-12-31 has no next day: found by the hostile query strings, kept here for good."""
+    as_role(Role.FINANCE)
+    for path in ("/finance/journal.csv", "/finance/reconciliation", "/finance/bookkeeping.csv"):
+        for query in ("date_to=9999-12-31", "date_from=0001-01-01&date_to=0001-01-02"):
+            assert client.get(f"{path}?{query}").status_code == 400, (path, query)
