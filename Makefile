@@ -4,6 +4,14 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# E-mailed links point where `make run` serves, unless PORTAL_BASE_URL says otherwise.
+BASE_URL := $(or $(PORTAL_BASE_URL),http://$(HOST):$(PORT))
+# Without Stripe keys the demo takes card payments against a local Stripe emulator on
+# 127.0.0.1 (portal/demo_stripe.py; no real money). The app ignores it in production.
+STRIPE_DEMO_PORT ?= 8420
+STRIPE_DEMO_URL := $(if $(PORTAL_STRIPE_SECRET_KEY),,http://127.0.0.1:$(STRIPE_DEMO_PORT))
+WEBHOOK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+RUN_ENV := PORTAL_BASE_URL=$(BASE_URL) $(if $(STRIPE_DEMO_URL),PORTAL_STRIPE_DEMO_URL=$(STRIPE_DEMO_URL))
 
 .PHONY: run test chromium bench serve install install-test translations messages migrate demo lint clean
 
@@ -18,6 +26,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+# The demo's Stripe emulator (portal/demo_stripe.py); the test extras include it too.
+$(VENV)/.installed-demo: | $(VENV)/.installed
+	$(BIN)/pip install -q 'localstripe>=1.15'
+	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -35,11 +48,17 @@ migrate: install translations
 	$(BIN)/alembic upgrade head
 
 demo: migrate
-	$(BIN)/flask --app wsgi demo
+	$(RUN_ENV) $(BIN)/flask --app wsgi demo
 
-run: demo
-	@echo "Serving on http://$(HOST):$(PORT)"
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+# The Stripe emulator (when no keys are set) runs beside the dev server and stops with it.
+run: demo $(if $(STRIPE_DEMO_URL),$(VENV)/.installed-demo)
+	@echo "Serving on http://$(HOST):$(PORT); e-mailed links point to $(BASE_URL)"
+	if [ -n "$(STRIPE_DEMO_URL)" ]; then \
+	  $(BIN)/python -m portal.demo_stripe --port $(STRIPE_DEMO_PORT) --state-dir instance/demo-stripe \
+	    --webhook http://$(WEBHOOK_HOST):$(PORT)/stripe/webhook & stripe=$$!; \
+	  trap 'kill $$stripe 2>/dev/null; wait $$stripe' EXIT; trap 'exit 143' INT TERM; \
+	fi; \
+	$(RUN_ENV) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -433,6 +433,11 @@ class Placement(Base):
         back_populates="placement",
         order_by=lambda: (PlacementHoursChange.effective_from, PlacementHoursChange.id),
     )
+    # The weekly pattern: replaced as a whole (portal.services.hours.planned.set_pattern).
+    planned_slots: Mapped[list[PlannedSlot]] = relationship(
+        order_by=lambda: (PlannedSlot.weekday, PlannedSlot.start_time),
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (
         CheckConstraint("pay_rate_ore > 0 AND bill_rate_ore > 0", name="positive_rates"),
@@ -815,6 +820,39 @@ class HoursReminder(Base):
     __tablename__ = "hours_reminders"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     last_sent_at: Mapped[datetime]
+
+
+class PlannedSlot(Base):
+    """One shift of a placement's weekly pattern. Planned shifts are derived from it for the
+    placement's dates (portal.services.hours.planned); it records no hours itself."""
+
+    __tablename__ = "planned_slots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"))
+    weekday: Mapped[int]  # 0 = Monday ... 6 = Sunday
+    start_time: Mapped[time]
+    end_time: Mapped[time]  # earlier than start_time when the shift runs past midnight
+    break_minutes: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        UniqueConstraint("placement_id", "weekday", "start_time", name="uq_planned_slots_time"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("break_minutes >= 0", name="break_not_negative"),
+    )
+
+
+class CalendarFeed(Base):
+    """A user's secret calendar (ICS) address; only the SHA-256 of its secret is stored, so
+    the address is shown once, when it is made. Revoked, it answers 404."""
+
+    __tablename__ = "calendar_feeds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
 
 
 # --- Payments and receivables: card intents, webhooks, bank imports, reminders -----------------

@@ -16,6 +16,11 @@ from core.models import BillingCadence, InvoiceKind, InvoiceRun
 from invoices import delivery, queries, runs
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """'1 shift', '2 shifts': the commands speak English to operators and cron logs."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _resume_stalled() -> int:
     """Hand every stalled run to a worker again; returns how many were resumed."""
     session = get_session()
@@ -49,23 +54,24 @@ def init_app(app: Flask) -> None:
         preview = runs.preview(session, period_end, chosen, list(employer_ids) or None)
         for draft in preview.drafts:
             click.echo(
-                f"{draft.employer.name:<40} {len(draft.lines):>3} lines "
+                f"{draft.employer.name:<40} {counted(len(draft.lines), 'line', 'lines'):>9} "
                 f"{hours(draft.minutes):>8} t {money(draft.total_ore):>16}"
             )
         click.echo(
-            f"{len(preview.drafts)} invoices, {money(preview.total_ore)} incl. VAT; "
-            f"{len(preview.left_out)} shifts left out (not approved)."
+            f"{counted(len(preview.drafts), 'invoice', 'invoices')}, "
+            f"{money(preview.total_ore)} incl. VAT; "
+            f"{counted(len(preview.left_out), 'shift', 'shifts')} left out (not approved)."
         )
         if not issue:
             return
-        if _resume_stalled():
+        resumed = _resume_stalled()
+        if resumed:
             # A resumed run may have billed what this one would: look again before starting.
             session = get_session()
-            if not runs.billable_employer_ids(
-                session, period_end, chosen, list(employer_ids) or None
-            ):
-                click.echo("Nothing more to bill up to that date.")
-                return
+        if not runs.billable_employer_ids(session, period_end, chosen, list(employer_ids) or None):
+            # No approved, uninvoiced hours: a normal outcome for a cron job, so exit 0.
+            click.echo(f"Nothing {'more ' if resumed else ''}to bill up to {period_end}.")
+            return
         try:
             run = runs.start_run(session, None, period_end, chosen, list(employer_ids) or None)
         except DomainError as error:
@@ -88,12 +94,12 @@ def init_app(app: Flask) -> None:
     @invoices_group.command("resume-stalled")
     def resume_stalled() -> None:
         """Resume invoice runs left unfinished by a worker that died (cron-able)."""
-        click.echo(f"{_resume_stalled()} run(s) resumed.")
+        click.echo(f"{counted(_resume_stalled(), 'run', 'runs')} resumed.")
 
     @invoices_group.command("render-missing")
     def render_missing() -> None:
         """Render the documents of issued invoices that lack them, then e-mail them."""
-        click.echo(f"{delivery.finish_unrendered()} invoice(s) finished.")
+        click.echo(f"{counted(delivery.finish_unrendered(), 'invoice', 'invoices')} finished.")
 
     @invoices_group.command("ubl")
     @click.argument("number")
@@ -128,7 +134,7 @@ def init_app(app: Flask) -> None:
     @invoices_group.command("retry-deliveries")
     def retry_deliveries() -> None:
         """E-mail again the invoices whose delivery failed (cron-able)."""
-        click.echo(f"{delivery.retry_failed()} invoices sent.")
+        click.echo(f"{counted(delivery.retry_failed(), 'invoice', 'invoices')} sent.")
 
     @app.cli.group("reminders")
     def reminders_group() -> None:
@@ -146,7 +152,7 @@ def init_app(app: Flask) -> None:
         except ValueError as error:
             raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from error
         sent = reminders.send_due_reminders(database().sessionmaker, today)
-        click.echo(f"{len(sent)} reminder(s) sent for {today.isoformat()}.")
+        click.echo(f"{counted(len(sent), 'reminder', 'reminders')} sent for {today.isoformat()}.")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

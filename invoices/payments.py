@@ -480,7 +480,13 @@ _EVENT_HANDLERS = {
 
 
 def card_payments_enabled() -> bool:
+    """Whether employers can pay by card: Stripe (or the demo's emulator) is configured."""
     return extensions.get("stripe") is not None
+
+
+def card_payments_demo() -> bool:
+    """Card payment goes to the local Stripe emulator of `make run`: no real money moves."""
+    return card_payments_enabled() and bool(extensions.config("STRIPE_DEMO"))
 
 
 def pay_url(invoice: Invoice, *, as_issued: bool = False) -> str | None:

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 
 from core.db import database, get_session
+from invoices.cli import counted
 
 
 def init_app(app: Flask) -> None:
@@ -37,7 +38,10 @@ def init_app(app: Flask) -> None:
         session = get_session()
         removed = submissions.prune(session, days=days)
         session.commit()
-        click.echo(f"Forgot {removed} form key(s) older than {days} day(s).")
+        click.echo(
+            f"Forgot {counted(removed, 'form key', 'form keys')} older than "
+            f"{counted(days, 'day', 'days')}."
+        )
 
     @app.cli.group("hours")
     def hours_group() -> None:
@@ -54,7 +58,10 @@ def init_app(app: Flask) -> None:
             session.commit()
             reminded = hours.send_reminders(session)
             session.commit()
-        click.echo(f"Auto-approved {approved} shift(s); sent {reminded} reminder(s).")
+        click.echo(
+            f"Auto-approved {counted(approved, 'shift', 'shifts')}; "
+            f"sent {counted(reminded, 'reminder', 'reminders')}."
+        )
 
     @app.cli.command("payroll-export")
     @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
@@ -87,7 +94,7 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         content = export.content
         summary = (
-            f"Payroll export {export.id}: {export.entry_count} shift(s), "
+            f"Payroll export {export.id}: {counted(export.entry_count, 'shift', 'shifts')}, "
             f"{export.total_minutes} minutes, {export.total_ore} øre."
         )
         session.commit()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,11 @@ class Defaults:
     STRIPE_API_BASE: str | None = None  # e.g. a localstripe server in tests
     STRIPE_JS_URL: str | None = None  # default with keys set: https://js.stripe.com/v3/
     STRIPE_PAYMENT_METHOD_TYPES = "card"  # comma-separated, as the Stripe account offers them
+    # make run without keys: the local Stripe emulator (portal/demo_stripe.py), no real money.
+    # Only outside production, and only while no keys are set; configure() then fills in the
+    # STRIPE_* values above and sets STRIPE_DEMO, which the pay pages show.
+    STRIPE_DEMO_URL: str | None = None
+    STRIPE_DEMO = False
     PAY_LINK_MAX_AGE_DAYS = 60  # the signed pay link in the invoice e-mail
 
     # The published e-invoice rules (UBL 2.1 schema, Peppol BIS 3 schematrons as XSLT): every
@@ -96,8 +103,45 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
     if not app.config.get("EINVOICE_FOLDER"):
         app.config["EINVOICE_FOLDER"] = str(instance / "einvoice-outbox")
-    if app.config.get("STRIPE_SECRET_KEY") and not app.config.get("STRIPE_JS_URL"):
-        app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
+    configure_stripe(app.config, production)
+
+
+def configure_stripe(config, production: bool) -> None:
+    """Real keys win; without them, outside production, the demo emulator when make run
+    started one. Production never talks to the emulator: without keys card payment is off."""
+    keys = config.get("STRIPE_SECRET_KEY") or config.get("STRIPE_PUBLISHABLE_KEY")
+    demo = bool(config.get("STRIPE_DEMO_URL")) and not keys and not production
+    if demo:
+        from portal import demo_stripe
+
+        config.update(demo_stripe.settings(config["STRIPE_DEMO_URL"]))
+    config["STRIPE_DEMO"] = demo
+    if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_JS_URL"):
+        config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
+
+
+@dataclass(frozen=True)
+class CardPaymentStatus:
+    """Whether employers can pay by card, and if not, why (the settings page shows it)."""
+
+    mode: str  # "on" (Stripe), "demo" (the local emulator) or "off"
+    missing: tuple[str, ...] = ()  # the PORTAL_ variables still to set
+    demo_ignored: bool = False  # production was given the demo emulator and ignored it
+
+
+def card_payment_status(config: Mapping[str, Any]) -> CardPaymentStatus:
+    """Read the configuration: card payment on, in demo mode, or off and what is missing."""
+    needed = {
+        "PORTAL_STRIPE_SECRET_KEY": config.get("STRIPE_SECRET_KEY"),
+        "PORTAL_STRIPE_PUBLISHABLE_KEY": config.get("STRIPE_PUBLISHABLE_KEY"),
+    }
+    missing = tuple(name for name, value in needed.items() if not value)
+    if missing:
+        ignored = config.get("ENV") == "production" and bool(config.get("STRIPE_DEMO_URL"))
+        return CardPaymentStatus("off", missing, demo_ignored=ignored)
+    # With keys but no webhook secret, Stripe's confirmations are refused: nothing is recorded.
+    no_webhook = () if config.get("STRIPE_WEBHOOK_SECRET") else ("PORTAL_STRIPE_WEBHOOK_SECRET",)
+    return CardPaymentStatus("demo" if config.get("STRIPE_DEMO") else "on", no_webhook)
 
 
 def _instance_secret(instance: Path) -> str:

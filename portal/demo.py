@@ -19,6 +19,7 @@ from core.models import (
     PlacementHoursChange,
     PlacementNote,
     PlacementStatus,
+    PlannedSlot,
     Role,
     TimeEntry,
     User,
@@ -30,12 +31,22 @@ from portal.auth import hash_password
 
 PASSWORD = "demo-password"  # noqa: S105 (the documented demo login)
 
+# Every demo login (README "Demo logins" lists the same; a test keeps the two in step):
+# e-mail, role, what to try.
 LOGINS = [
-    ("admin@demo.dk", "admin", "Settings, price list, users"),
-    ("finance@demo.dk", "finance", "Invoicing, payments, payroll"),
-    ("consultant@demo.dk", "consultant", "Orders, matching, placements"),
-    ("employer@demo.dk", "employer", "Frugtlageret Fyn ApS (fruit warehouse)"),
-    ("worker@demo.dk", "worker", "Jørgen Hansen, warehouse helper"),
+    ("admin@demo.dk", "admin", "Settings (card payment status), price list, users"),
+    ("finance@demo.dk", "finance", "Invoicing, payments, reminders, payroll"),
+    ("consultant@demo.dk", "consultant", "Mette Madsen: orders, matching, placements, disputes"),
+    ("consultant2@demo.dk", "consultant", "Kasper Kjær: the second consultant and his workers"),
+    ("employer@demo.dk", "employer", "Frugtlageret Fyn ApS: approve hours, answer a proposal, pay"),
+    ("cafe@demo.dk", "employer", "Café Bønnen I/S: fortnightly invoices, a cancelled order"),
+    ("kommune@demo.dk", "employer", "Odense Kommune, Park og Natur: EAN and e-invoices"),
+    ("worker@demo.dk", "worker", "Jørgen Hansen, warehouse: record hours, say yes to a job"),
+    ("sara@demo.dk", "worker", "Sara Nielsen: cleaning, proposed for another order"),
+    ("ahmed@demo.dk", "worker", "Ahmed Yusuf: dishwashing at the café"),
+    ("birthe@demo.dk", "worker", "Birthe Larsen: the municipality's park, hours raised"),
+    ("mikkel@demo.dk", "worker", "Mikkel Holm: cleaning and office, no job yet"),
+    ("fatima@demo.dk", "worker", "Fatima Ali: kitchen and cleaning, the best match, no job yet"),
 ]
 
 WORK_AREAS = [
@@ -317,8 +328,24 @@ def load(session: Session, today: date | None = None) -> int:
             session.flush()
             created += 1
             created += _hours(session, placement, start, today, weekdays, shift)
+        created += _pattern(placement, weekdays, shift)
     created += _hiring(session, today, areas, employers, workers, users)
     return created
+
+
+def _pattern(placement: Placement, weekdays: tuple[int, ...], shift) -> int:
+    """The placement's weekly pattern: the days and the shift its hours were worked on, so
+    the week pages and the calendar feed show planned shifts ahead."""
+    if placement.planned_slots:
+        return 0
+    start_time, end_time, break_minutes = shift
+    placement.planned_slots.extend(
+        PlannedSlot(
+            weekday=day, start_time=start_time, end_time=end_time, break_minutes=break_minutes
+        )
+        for day in weekdays
+    )
+    return len(weekdays)
 
 
 def _order(session, employer, title, **values) -> tuple[JobOrder, int]:

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         books,
+        calendar,
         consultant,
         hours,
         invoices,
@@ -34,5 +35,6 @@ def register_blueprints(app: Flask) -> None:
         payments,
         receivables,
         books,
+        calendar,
     ):
         app.register_blueprint(module.bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,7 @@ from core.models import Role, User, WorkArea
 from core.pages import page_number
 from invoices import einvoice
 from portal.auth import role_required
+from portal.config import card_payment_status
 from portal.forms.admin import InviteForm, SettingsForm, ToggleForm, WorkAreaForm
 from portal.services import accounts, orders
 from portal.views import Done, submit
@@ -36,7 +37,12 @@ def settings():
     return submit(
         form,
         lambda: _settings_saved(form),
-        page=lambda: render_template("admin/settings.html", form=form, rules=einvoice.rules()),
+        page=lambda: render_template(
+            "admin/settings.html",
+            form=form,
+            rules=einvoice.rules(),
+            card_status=card_payment_status(current_app.config),
+        ),
     )
 
 

@@ -1,11 +1,13 @@
-"""Hours: record a shift, the week views, sign-off, disputes, timesheet and statement PDFs."""
+"""Hours: record a shift, the week views with their planned shifts (confirmed as worked in one
+tap), sign-off, disputes, timesheet and statement PDFs."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from babel.dates import get_day_names
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,12 +25,15 @@ from portal.forms.hours import (
     CorrectForm,
     DisputeForm,
     PeriodForm,
+    PlannedForm,
     RecordForm,
     ResolveForm,
     ShiftFields,
     TimesheetForm,
 )
+from portal.i18n import format_locale
 from portal.services import hours
+from portal.services.hours import planned
 from portal.views import Done, submit
 
 bp = Blueprint("hours", __name__, url_prefix="/hours")
@@ -118,7 +123,12 @@ def index():
 @role_required(*PARTIES)
 def week():
     monday = hours.parse_week(request.args.get("week"), _today())
-    view = hours.week_view(get_session(), current_user, monday)
+    sunday = monday + timedelta(days=6)
+    session = get_session()
+    view = hours.week_view(session, current_user, monday)
+    waiting = [
+        p for p in planned.planned_shifts(session, current_user, monday, sunday) if not p.recorded
+    ]
     return render_template(
         "hours/week.html",
         view=view,
@@ -127,8 +137,55 @@ def week():
         state_labels=STATE_LABELS,
         previous=hours.week_label(monday - timedelta(days=7)),
         next=hours.week_label(monday + timedelta(days=7)),
-        sunday=monday + timedelta(days=6),
+        sunday=sunday,
+        confirmable=[_confirmable(p) for p in waiting if _may_confirm(p)],
+        planned=[p for p in waiting if not _may_confirm(p)],
+        weekday_names=get_day_names("wide", locale=format_locale()),
     )
+
+
+def _may_confirm(shift: planned.PlannedShift) -> bool:
+    """The worker confirms a planned shift from its day on; the employer only sees it."""
+    return current_user.role == Role.WORKER and shift.work_date <= _today()
+
+
+def _confirmable(shift: planned.PlannedShift) -> tuple:
+    """A planned shift with its one-tap form (a key of its own) and the link to the record
+    form filled in with it."""
+    form = PlannedForm(formdata=None, work_date=shift.work_date, start_time=shift.start_time)
+    adjust = url_for(
+        "hours.record",
+        placement_id=shift.placement.id,
+        work_date=shift.work_date.isoformat(),
+        start_time=shift.start_time.strftime("%H:%M"),
+        end_time=shift.end_time.strftime("%H:%M"),
+        break_minutes=shift.break_minutes,
+    )
+    return shift, form, adjust
+
+
+@bp.post("/planned/<int:placement_id>/confirm")
+@role_required(Role.WORKER)
+def confirm_planned(placement_id: int):
+    placement = hours.get_placement_for(get_session(), current_user, placement_id)
+    form = PlannedForm()
+    day = form.work_date.data if isinstance(form.work_date.data, date) else _today()
+    back = url_for("hours.week", week=hours.week_label(hours.week_start(day)))
+    return submit(form, lambda: _planned_confirmed(placement, form, back), back=back)
+
+
+def _planned_confirmed(placement: Placement, form: PlannedForm, back: str) -> Done:
+    entry = planned.confirm_planned(
+        get_session(), current_user, placement, form.work_date.data, form.start_time.data
+    )
+    message = ngettext(
+        "Shift recorded: %(hours)s hour on %(date)s.",
+        "Shift recorded: %(hours)s hours on %(date)s.",
+        entry.minutes // 60 if entry.minutes % 60 == 0 else 2,  # "1,5 timer" is plural
+        hours=format_hours(entry.minutes),
+        date=entry.work_date.strftime("%d-%m-%Y"),
+    )
+    return Done(back, message)
 
 
 @bp.post("/week")
@@ -144,10 +201,10 @@ def _week_signed(monday: date, back: str) -> Done:
     session = get_session()
     if current_user.role == Role.EMPLOYER:
         count = hours.approve_week(session, current_user, monday)
-        message = _("%(n)d shift(s) approved.", n=count)
+        message = ngettext("%(num)d shift approved.", "%(num)d shifts approved.", count)
     else:
         count = hours.confirm_week(session, current_user, monday)
-        message = _("%(n)d shift(s) confirmed.", n=count)
+        message = ngettext("%(num)d shift confirmed.", "%(num)d shifts confirmed.", count)
     return Done(back, message if count else _("Nothing was waiting for you this week."))
 
 
@@ -158,6 +215,7 @@ def record():
     form = RecordForm()
     wanted = request.args.get("placement_id", type=int)
     form.offer(placements, _placement_label, wanted=wanted, today=_today())
+    form.prefill(request.args)
     return submit(
         form,
         lambda: _recorded(form),
@@ -169,8 +227,10 @@ def _recorded(form: RecordForm) -> Done:
     session = get_session()
     placement = hours.get_placement_for(session, current_user, form.placement_id.data)
     entry = hours.record_shift(session, current_user, placement, form.shift())
-    message = _(
+    message = ngettext(
+        "Shift recorded: %(hours)s hour on %(date)s.",
         "Shift recorded: %(hours)s hours on %(date)s.",
+        entry.minutes // 60 if entry.minutes % 60 == 0 else 2,  # "1,5 timer" is plural
         hours=format_hours(entry.minutes),
         date=entry.work_date.strftime("%d-%m-%Y"),
     )

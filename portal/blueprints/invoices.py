@@ -30,6 +30,7 @@ from invoices import (
     credit,
     delivery,
     einvoice_delivery,
+    numbering,
     queries,
     runs,
     writeoffs,
@@ -355,7 +356,16 @@ def employer_list():
 def employer_detail(invoice_id: int):
     invoice = _issued(invoice_id, own=True)
     lines = queries.lines_with_shifts(get_session(), invoice)
-    return render_template("invoices/employer_detail.html", invoice=invoice, lines=lines)
+    # The FI line as the PDF prints it, from the seller the invoice froze (not today's settings).
+    fi_line = None
+    if not invoice.is_credit_note and invoice.payment_id:
+        fi_line = numbering.fi_line(invoice.payment_id, invoice.seller_party.fi_creditor_number)
+    return render_template(
+        "invoices/employer_detail.html",
+        invoice=invoice,
+        lines=lines,
+        fi_line=fi_line,
+    )
 
 
 def _document_response(

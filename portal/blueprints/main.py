@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from core.db import get_session
 from portal.forms.main import LanguageForm
+from portal.forms.orders import DeclineForm
 from portal.security import is_safe_redirect
 from portal.services import dashboards
 
@@ -18,7 +19,12 @@ def index():
     if not current_user.is_authenticated:
         return render_template("main/landing.html")
     data = dashboards.home(get_session(), current_user)
-    return render_template(f"main/home_{current_user.role.value}.html", **data)
+    # Employers answer proposals and workers offers right here (the reason field's label).
+    return render_template(
+        f"main/home_{current_user.role.value}.html",
+        decline_form=DeclineForm(formdata=None),
+        **data,
+    )
 
 
 @bp.post("/language/<code>")

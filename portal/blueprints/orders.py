@@ -138,6 +138,7 @@ def _detail_page(order: JobOrder, cancel_form: CancelForm | None = None) -> str:
         placements=rows,
         can_cancel=order.status in orders.OPEN_STATUSES and not has_active,
         cancel_form=cancel_form or CancelForm(),
+        decline_form=DeclineForm(formdata=None),
         day_names=day_names,
     )
 
@@ -185,14 +186,15 @@ def proposal(placement_id: int):
 @role_required(Role.EMPLOYER)
 def accept(placement_id: int):
     placement = _proposal(placement_id)
-    back = url_for("orders.proposal", placement_id=placement_id)
+    form = AcceptForm()
+    back = form.back(url_for("orders.proposal", placement_id=placement_id))
 
     def accepted() -> Done:
         placements.employer_accept(get_session(), current_user, placement)
         worker = placement.worker.first_name
         return Done(back, _("Thank you! We now ask %(worker)s to confirm.", worker=worker))
 
-    return submit(AcceptForm(), accepted, back=back)
+    return submit(form, accepted, back=back)
 
 
 @bp.post("/orders/proposals/<int:placement_id>/decline")
@@ -200,7 +202,7 @@ def accept(placement_id: int):
 def decline(placement_id: int):
     placement = _proposal(placement_id)
     form = DeclineForm()
-    back = url_for("orders.detail", order_id=placement.job_order_id)
+    back = form.back(url_for("orders.detail", order_id=placement.job_order_id))
 
     def declined() -> Done:
         placements.decline(get_session(), current_user, placement, form.reason.data)

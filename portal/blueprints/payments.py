@@ -37,6 +37,7 @@ from core.models import (
 from invoices import bank_import, payments, queries
 from invoices.stripe_gateway import StripeGateway, WebhookRefused
 from portal.auth import role_required
+from portal.config import card_payment_status
 from portal.forms.payments import (
     BankImportForm,
     ButtonForm,
@@ -72,6 +73,7 @@ def gateway() -> StripeGateway | None:
 def _payment_context():
     return {
         "card_payments": gateway() is not None,
+        "card_payments_demo": payments.card_payments_demo(),
         "method_labels": METHOD_LABELS,
         "invoice_payable": payments.payable,
         "card_failure": lambda invoice: payments.latest_card_failure(get_session(), invoice),
@@ -102,7 +104,15 @@ def _card_intent(gw: StripeGateway, invoice: Invoice) -> tuple[str | None, str |
 def _card_page(invoice: Invoice, *, public_token: str | None = None):
     gw = gateway()
     if gw is None:
-        abort(404)
+        # Card payment is not configured (an old pay link, a typed address): the invoice is
+        # still there to be paid, so the page says so and shows the bank transfer (200).
+        return render_template(
+            "payments/pay.html",
+            invoice=invoice,
+            card_off=True,
+            public_token=public_token,
+            overpaid_ore=payments.overpaid_ore(invoice),
+        )
     client_secret, error = _card_intent(gw, invoice)
     if public_token:
         endpoint, values = "payments.pay_link", {"token": public_token}
@@ -238,6 +248,7 @@ def overview():
     listed = queries.payments_overview(get_session())
     return render_template(
         "payments/overview.html",
+        card_status=card_payment_status(current_app.config),
         recent=listed.recent,
         unassigned=listed.unassigned,
         prompts=listed.prompts,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from core.db import get_session
@@ -42,8 +42,11 @@ def _exported(form: ExportForm) -> Done:
         reexport=form.reexport.data,
         fmt=PayrollFormat(form.format.data),
     )
-    message = _(
-        "Payroll export %(id)d created with %(n)d shift(s).", id=export.id, n=export.entry_count
+    message = ngettext(
+        "Payroll export %(id)d created with %(num)d shift.",
+        "Payroll export %(id)d created with %(num)d shifts.",
+        export.entry_count,
+        id=export.id,
     )
     return Done(url_for("payroll.index"), message)
 

@@ -1,25 +1,37 @@
-"""One page per placement; the worker's consent; staff follow-up, hours changes and ending."""
+"""One page per placement; the worker's consent; staff follow-up, hours changes and ending;
+the weekly pattern of planned shifts (set by the employer or a consultant)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from babel.dates import get_day_names
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import get_session
-from core.models import STAFF_ROLES, Placement, Role
+from core.models import STAFF_ROLES, Placement, PlacementStatus, Role
 from core.pages import page_number
 from portal.auth import role_required
 from portal.forms.orders import AcceptForm, DeclineForm
-from portal.forms.placements import END_REASONS, NOTE_KINDS, EndForm, HoursForm, NoteForm
+from portal.forms.placements import (
+    END_REASONS,
+    NOTE_KINDS,
+    EndForm,
+    HoursForm,
+    NoteForm,
+    PatternForm,
+)
+from portal.i18n import format_locale
 from portal.services import orders, placements
+from portal.services.hours import planned
 from portal.views import Done, submit
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
 EVERYONE = (Role.EMPLOYER, Role.WORKER, *STAFF_ROLES)
 DESK = (Role.CONSULTANT, Role.ADMIN)
+PLANNERS = (Role.EMPLOYER, *DESK)
 
 
 @bp.get("")
@@ -36,8 +48,21 @@ def index():
     )
 
 
+def _may_plan(placement: Placement) -> bool:
+    """Whether the pattern form is offered: the employer on an active job, the desk on a
+    proposed or active one (the service decides again)."""
+    if current_user.role == Role.EMPLOYER:
+        return placement.status == PlacementStatus.ACTIVE
+    return current_user.role in DESK and placement.status in (
+        PlacementStatus.PROPOSED,
+        PlacementStatus.ACTIVE,
+    )
+
+
 def _page(placement: Placement, **forms) -> str:
     today = orders.today_local()
+    pattern_form = PatternForm(formdata=None)
+    pattern_form.show(placement.planned_slots)
     defaults = {
         "note_form": NoteForm(formdata=None, note_date=today),
         "hours_form": HoursForm(
@@ -46,6 +71,7 @@ def _page(placement: Placement, **forms) -> str:
         "end_form": EndForm(formdata=None, end_date=today),
         "accept_form": AcceptForm(),
         "decline_form": DeclineForm(formdata=None),
+        "pattern_form": pattern_form,
     }
     defaults.update(forms)
     staff = current_user.role in STAFF_ROLES
@@ -59,6 +85,9 @@ def _page(placement: Placement, **forms) -> str:
         notes=placement.notes if staff else [],
         note_kinds=NOTE_KINDS,
         end_reasons=END_REASONS,
+        may_plan=_may_plan(placement),
+        weekday_names=get_day_names("wide", locale=format_locale()),
+        planned_minutes=planned.pattern_minutes(placement),
         **defaults,
     )
 
@@ -141,4 +170,17 @@ def end(placement_id: int):
         "end_form",
         lambda s, p: placements.end(s, current_user, p, **form.values()),
         _("The placement has ended."),
+    )
+
+
+@bp.post("/<int:placement_id>/pattern")
+@role_required(*PLANNERS)
+def pattern(placement_id: int):
+    form = PatternForm()
+    return _act(
+        placement_id,
+        form,
+        "pattern_form",
+        lambda s, p: planned.set_pattern(s, current_user, p, form.slots()),
+        _("The planned shifts are saved."),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from core.db import database, get_session
@@ -58,7 +59,7 @@ def send_reminders():
 
 def _send(by_id: int) -> None:
     sent = reminders.send_due_reminders(database().sessionmaker, by_id=by_id)
-    flash(_("%(n)d reminders sent.", n=len(sent)), "success")
+    flash(ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", len(sent)), "success")
 
 
 @bp.get("/finance/reminders/<int:reminder_id>.pdf")

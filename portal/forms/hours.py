@@ -3,7 +3,7 @@ the sign buttons, and the period of a timesheet or an hours statement."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from flask_babel import gettext as _
@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from core.models import Placement
 from portal.forms import OnceForm
@@ -55,8 +56,17 @@ class ShiftFields(OnceForm):
         )
 
 
+def _job_id(value) -> int | None:
+    """The chosen job's id; None for the empty "Choose a job" option."""
+    return None if value in (None, "") else int(value)
+
+
 class RecordForm(ShiftFields):
-    placement_id = SelectField(_l("Job"), coerce=int, validators=[InputRequired()])
+    placement_id = SelectField(
+        _l("Job"),
+        coerce=_job_id,
+        validators=[InputRequired(message=_l("Choose the job the shift belongs to."))],
+    )
 
     def offer(
         self,
@@ -66,12 +76,35 @@ class RecordForm(ShiftFields):
         wanted: int | None,
         today: date,
     ) -> None:
-        """The jobs to choose from; a new form starts today on the wanted (or first) job."""
+        """The jobs to choose from; a new form starts today on the wanted job, or on the only
+        one. With several, none is chosen for the worker: a pre-chosen first job once had a
+        shift booked to the wrong employer unnoticed."""
         self.placement_id.choices = [(p.id, label(p)) for p in placements]
+        if len(placements) > 1:
+            self.placement_id.choices.insert(0, ("", _("Choose a job")))
         if not self.is_submitted():
             ids = [p.id for p in placements]
+            only = ids[0] if len(ids) == 1 else None
             self.work_date.data = today
-            self.placement_id.data = wanted if wanted in ids else (ids[0] if ids else None)
+            self.placement_id.data = wanted if wanted in ids else only
+
+    def prefill(self, args: Mapping[str, str]) -> None:
+        """A new form takes the date and times from the query string where they read well
+        (the "Adjust" link of a planned shift); anything else keeps the defaults."""
+        if self.is_submitted():
+            return
+        for field in (self.work_date, self.start_time, self.end_time, self.break_minutes):
+            text = args.get(field.name)
+            if not text or len(text) > 10:
+                continue
+            before = field.data
+            try:
+                field.process_formdata([text])
+            except ValueError:
+                field.data = before
+                continue
+            if field.data is None or (field is self.break_minutes and not 0 <= field.data <= 720):
+                field.data = before
 
 
 class CorrectForm(ShiftFields):
@@ -103,6 +136,15 @@ class ResolveForm(OnceForm):
 
 class ActionForm(OnceForm):
     week = HiddenField()
+
+
+class PlannedForm(OnceForm):
+    """One tap: a planned shift (its placement is in the URL) confirmed as worked."""
+
+    work_date = DateField(validators=[InputRequired()], widget=HiddenInput())
+    start_time = TimeField(
+        format=["%H:%M", "%H:%M:%S"], validators=[InputRequired()], widget=HiddenInput()
+    )
 
 
 class PeriodForm(FlaskForm):

@@ -35,6 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from core.i18n import money
 from core.models import Employer, WorkArea
 from portal.forms import CVR, EAN, Postcode, Stripped
+from portal.security import is_safe_redirect
 from portal.services import orders
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -266,10 +267,15 @@ class CancelForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    pass
+    # Where the answer was given (the home page, the order page): the page to go back to.
+    next = HiddenField()
+
+    def back(self, default: str) -> str:
+        """The page the answer came from, when it is one of ours; else `default`."""
+        return self.next.data if is_safe_redirect(self.next.data) else default
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(AcceptForm):
     reason = TextAreaField(
         _l("Why does this not fit?"),
         validators=[DataRequired(_l("Please give a reason.")), Length(max=1000)],

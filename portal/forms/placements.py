@@ -1,13 +1,30 @@
-"""Forms of a placement's page: follow-up notes, a change of hours and ending it."""
+"""Forms of a placement's page: follow-up notes, a change of hours, ending it and the weekly
+pattern of planned shifts."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    DateField,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from core.models import NoteKind, PlacementEndReason
+from core.models import NoteKind, PlacementEndReason, PlannedSlot
+from portal.forms import Form
+from portal.services.hours.planned import Slot
 
 NOTE_KINDS = {NoteKind.CALL: _l("Call"), NoteKind.VISIT: _l("Visit"), NoteKind.NOTE: _l("Note")}
 END_REASONS = {
@@ -64,3 +81,74 @@ class EndForm(FlaskForm):
             "end_date": self.end_date.data,
             "note": self.note.data or "",
         }
+
+
+class DayFields(Form):
+    """One day of the weekly pattern: empty when nothing is planned that day."""
+
+    class Meta:
+        csrf = False  # part of PatternForm, which carries the token
+
+    start_time = TimeField(_l("Start"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()])
+    end_time = TimeField(_l("End"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()])
+    break_minutes = IntegerField(
+        _l("Break (minutes)"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=720, message=_l("The break must be 0–720 minutes.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": "0", "step": "5"},
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        # Not an inline validator: Optional() ends the checks of an empty field before it.
+        valid = super().validate(extra_validators)
+        if valid and (self.start_time.data is None) != (self.end_time.data is None):
+            empty = self.end_time if self.end_time.data is None else self.start_time
+            empty.errors.append(_l("Enter both the start and the end, or neither."))
+            return False
+        return valid
+
+
+class PatternForm(Form):
+    """The week's planned shifts, one row a day (Monday first); the service checks them."""
+
+    monday = FormField(DayFields)
+    tuesday = FormField(DayFields)
+    wednesday = FormField(DayFields)
+    thursday = FormField(DayFields)
+    friday = FormField(DayFields)
+    saturday = FormField(DayFields)
+    sunday = FormField(DayFields)
+
+    @property
+    def days(self) -> list[FormField]:
+        return [
+            self.monday,
+            self.tuesday,
+            self.wednesday,
+            self.thursday,
+            self.friday,
+            self.saturday,
+            self.sunday,
+        ]
+
+    def show(self, slots: list[PlannedSlot]) -> None:
+        """Fill the rows from the stored pattern (the first shift of each day)."""
+        for slot in reversed(slots):
+            day = self.days[slot.weekday].form
+            day.start_time.data, day.end_time.data = slot.start_time, slot.end_time
+            day.break_minutes.data = slot.break_minutes
+
+    def slots(self) -> list[Slot]:
+        return [
+            Slot(
+                weekday,
+                day.form.start_time.data,
+                day.form.end_time.data,
+                day.form.break_minutes.data or 0,
+            )
+            for weekday, day in enumerate(self.days)
+            if day.form.start_time.data is not None
+        ]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -62,8 +63,9 @@ def check_rates(
     if not pay.low_ore <= pay_rate_ore <= pay.high_ore:
         raise Invalid(
             _(
-                "The pay rate must be within ±%(percent)s %% of the price list: "
-                "%(low)s to %(high)s.",
+                # Not ending on the amount: it ends with "kr." already.
+                "The pay rate must be between %(low)s and %(high)s "
+                "(±%(percent)s %% of the price list).",
                 percent=percent,
                 low=money(pay.low_ore),
                 high=money(pay.high_ore),
@@ -73,8 +75,8 @@ def check_rates(
     if not bill.low_ore <= bill_rate_ore <= bill.high_ore:
         raise Invalid(
             _(
-                "The bill rate must be within ±%(percent)s %% of the price list: "
-                "%(low)s to %(high)s.",
+                "The bill rate must be between %(low)s and %(high)s "
+                "(±%(percent)s %% of the price list).",
                 percent=percent,
                 low=money(bill.low_ore),
                 high=money(bill.high_ore),
@@ -143,9 +145,10 @@ def propose(
         raise Conflict(_("%(name)s is already proposed for this order.", name=worker.display_name))
     if len(open_here) >= order.head_count:
         raise Conflict(
-            _(
-                "The order asks for %(n)d worker(s), and that many are already proposed or placed.",
-                n=order.head_count,
+            ngettext(
+                "The order asks for %(num)d worker, who is already proposed or placed.",
+                "The order asks for %(num)d workers, and that many are already proposed or placed.",
+                order.head_count,
             )
         )
     if not 1 <= hours_per_week <= orders.MAX_HOURS_PER_WEEK:

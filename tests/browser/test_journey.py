@@ -25,15 +25,15 @@ CONTACT = "kim@nyvirksomhed.dk"
 TEXT = {
     "da": {
         "received": "Tak for jeres bestilling",
-        "approved": "3 vagt(er) godkendt",
-        "payroll": "med 3 vagt(er)",
+        "approved": "3 vagter godkendt",
+        "payroll": "med 3 vagter",
         "invoice": "Faktura",
         "paid": "Betalt",
     },
     "en": {
         "received": "Thank you for your order",
-        "approved": "3 shift(s) approved",
-        "payroll": "with 3 shift(s)",
+        "approved": "3 shifts approved",
+        "payroll": "with 3 shifts",
         "invoice": "Faktura",  # the invoice itself is always Danish
         "paid": "Paid",
     },
@@ -210,7 +210,8 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     consultant.wait_for_url(re.compile(r".*/match$"))
     assert "Jonas J." in consultant.inner_text(".flashes")
 
-    # 3. The employer logs in through the invitation e-mail and accepts the proposal.
+    # 3. The employer logs in through the invitation e-mail and accepts the proposal on the
+    #    home page, where it waits for them (one click; no e-mail link needed).
     employer = journey.person("employer")
     employer.goto(mail_to(mailbox, CONTACT, "/auth/set-password/"))
     journey.check(employer)
@@ -219,18 +220,26 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     employer.click("main form button[type=submit]")
     employer.wait_for_url(journey.base + "/")
     journey.choose_language(employer)
-    employer.goto(mail_to(mailbox, CONTACT, "/orders/proposals/"))
     journey.check(employer)
-    employer.click('main form[action$="/accept"] button')
+    inbox = employer.locator("main section.inbox")
+    assert "Jonas J." in inbox.inner_text()
+    with employer.expect_navigation():
+        inbox.locator('form[action$="/accept"] button').click()
+    assert employer.url == journey.base + "/"  # back in the inbox, the proposal answered
     journey.check(employer)
+    assert employer.locator(".flash-success").count() == 1
+    assert employer.locator('main form[action$="/accept"]').count() == 0
 
-    # 4. The worker accepts on a phone, then records three shifts.
+    # 4. The worker accepts the offer on the home page of a phone, then records three shifts.
     worker = journey.person("worker", viewport=PHONE, is_mobile=True, has_touch=True)
     journey.log_in(worker, cast.worker, cast.password)
-    worker.goto(mail_to(mailbox, cast.worker, "/placements/"))
+    offers = worker.locator("main section.inbox")
+    assert "Tomme kasser på lageret" in offers.inner_text()
+    with worker.expect_navigation():
+        offers.locator('form[action$="/accept"] button').click()
+    worker.wait_for_url(re.compile(r".*/placements/\d+$"))
     journey.check(worker)
-    worker.click('main form[action$="/accept"] button')
-    journey.check(worker)
+    assert worker.locator(".flash-success").count() == 1
     for start, end in (("06:00", "08:30"), ("09:00", "11:00"), ("12:00", "14:15")):
         worker.goto("/hours/record")
         journey.check(worker)
@@ -267,11 +276,18 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     journey.check(finance)
     assert finance.locator("main a[href^='/finance/invoices/']").count() == 1
 
-    # 7. The employer downloads the invoice PDF.
+    # 7. The employer's invoice page says how to pay (bank details as printed, the FI line
+    #    and the card button), and the employer downloads the invoice PDF.
     employer.goto("/invoices")
     journey.check(employer)
     employer.click("main a[href^='/invoices/']")
     journey.check(employer)
+    how_to_pay = employer.locator("main section.how-to-pay")
+    details = how_to_pay.inner_text()
+    assert "1234" in details and "0012345678" in details  # reg. no. and account
+    assert "DK5912340012345678" in details
+    assert re.search(r"\+71<\d{15}\+81234567<", details), details
+    assert how_to_pay.locator("a[href$='/pay']").count() == 1
     invoice_path = employer.get_attribute('main a[href$="/invoice.pdf"]', "href")
     response = employer.context.request.get(invoice_path)
     assert response.ok and response.headers["content-type"] == "application/pdf"

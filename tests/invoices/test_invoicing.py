@@ -70,7 +70,7 @@ def test_finance_issues_a_run_and_the_invoice_is_complete(client, db, as_role, m
     )
     assert response.status_code == 302
     progress = client.get(response.headers["Location"])
-    assert 'value="1"' in progress.text and "1 af 1 virksomheder" in progress.text
+    assert 'value="1"' in progress.text and "1 af 1 virksomhed" in progress.text
 
     invoice = db.scalar(select(Invoice).where(Invoice.employer_id == employer.id))
     today = date.today()
@@ -365,7 +365,7 @@ def test_cli_preview_and_issue(app, db):
 
     result = invoke("invoice-run", "--until", "2026-11-30")
     assert result.exit_code == 0, result.output
-    assert "CLI Kunde" in result.output and "1 invoices" in result.output
+    assert "CLI Kunde" in result.output and "1 invoice," in result.output
     assert db.scalar(select(func.count()).select_from(Invoice)) == 0
     result = invoke("invoice-run", "--until", "2026-11-30", "--issue")
     assert result.exit_code == 0, result.output

@@ -140,7 +140,10 @@ def test_without_stripe_the_card_option_is_hidden(client, db, as_role):
     db.commit()
     page = client.get(f"/invoices/{invoice.id}")
     assert page.status_code == 200 and "/pay" not in page.text
-    assert client.get(f"/invoices/{invoice.id}/pay").status_code == 404
+    # Without card payment the pay page says so and how to pay by bank instead (issue 15).
+    pay = client.get(f"/invoices/{invoice.id}/pay")
+    assert pay.status_code == 200 and "Kortbetaling er ikke mulig her" in pay.text
+    assert "0012345678" in pay.text or "DK5912340012345678" in pay.text
     with app_context_mail(client):
         assert "/pay/" not in delivery.message_for(invoice).body
 

@@ -99,6 +99,7 @@ MATRIX: dict[str, Route] = {
     "placements.end": Route(DESK, {"placement_id": "placement"}),
     "placements.change_hours": Route(DESK, {"placement_id": "placement"}),
     "placements.add_note": Route(DESK, {"placement_id": "placement"}),
+    "placements.pattern": Route(EMPLOYER | DESK, {"placement_id": "placement"}),
     # hours
     "hours.index": Route(ALL),
     "hours.week": Route(PARTIES),
@@ -114,6 +115,12 @@ MATRIX: dict[str, Route] = {
     "hours.mine": Route(WORKER),
     "hours.statement": Route(WORKER),
     "hours.timesheet": Route(ALL),
+    "hours.confirm_planned": Route(WORKER, {"placement_id": "placement"}),
+    # planned shifts in a calendar app: the page, and the secret ICS address (public)
+    "calendar.index": Route(PARTIES),
+    "calendar.create": Route(PARTIES),
+    "calendar.revoke": Route(PARTIES),
+    "calendar.feed": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),
     # invoicing
     "invoices.run_preview": Route(MONEY),
     "invoices.run_preview_employer": Route(MONEY, {"employer_id": "employer"}),

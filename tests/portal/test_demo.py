@@ -66,3 +66,42 @@ def test_demo_invoices_are_issued_once(app, db, ctx):
     assert b"<cbc:BuyerReference>Karen Park</cbc:BuyerReference>" in xml
     assert b"<cbc:ID>PO-2026-117</cbc:ID>" in xml
     assert b'mimeCode="application/pdf"' in xml
+
+
+def readme_logins() -> set[tuple[str, str]]:
+    """(e-mail, role) of every row of the README's "Demo logins" table."""
+    from tests.helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Demo logins", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].endswith("@demo.dk"):
+            assert cells[2] == demo.PASSWORD, line
+            assert cells[3], f"no 'what to try' for {cells[1]}"
+            rows.add((cells[1], cells[0]))
+    return rows
+
+
+def test_the_readme_and_make_run_list_every_demo_login(app, db, ctx):
+    demo.load(db)
+    db.flush()
+    users = {
+        (user.email, user.role.value)
+        for user in db.scalars(select(User).where(User.email.like("%@demo.dk")))
+    }
+    listed = {(email, role) for email, role, _what in demo.LOGINS}
+    assert listed == users  # every user the demo makes, fatima@demo.dk among them
+    assert ("fatima@demo.dk", "worker") in listed
+    assert readme_logins() == listed
+
+
+def test_the_demo_command_prints_every_login(app, db):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    for email, _role, what in demo.LOGINS:
+        assert email in result.output and what in result.output
+    assert f"password: {demo.PASSWORD}" in result.output

@@ -109,7 +109,7 @@ def test_reminders_go_to_the_waiting_side_once_a_day(db, clock, job, mailbox):
     assert hours.send_reminders(db) == 3
     db.commit()
     (to_employer,) = mailbox.to(employer.email)
-    assert "1 vagt(er) venter på din godkendelse" in body(to_employer)
+    assert "1 vagt venter på din godkendelse" in body(to_employer)
     assert "http://localhost/hours/week" in body(to_employer)
     (to_colleague,) = mailbox.to(colleague.email)
     assert "waiting for your approval" in body(to_colleague)  # her own language
@@ -141,8 +141,8 @@ def test_cron_command_auto_approves_and_reminds_idempotently(app, db, clock, job
     runner = app.test_cli_runner()
     result = runner.invoke(args=["hours", "auto-approve"])
     assert result.exit_code == 0, result.output
-    assert "Auto-approved 1 shift(s)" in result.output
+    assert "Auto-approved 1 shift;" in result.output
     db.expire_all()
     assert entry.approved and entry.auto_approved
     result = runner.invoke(args=["hours", "auto-approve"])
-    assert "Auto-approved 0 shift(s); sent 0 reminder(s)." in result.output
+    assert "Auto-approved 0 shifts; sent 0 reminders." in result.output

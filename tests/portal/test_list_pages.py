@@ -207,7 +207,7 @@ def test_run_preview_summarises_per_employer_and_opens_the_shifts_on_demand(
     assert shown.status_code == 200
     # Three lines (uge 45–47), each named on the draft and on its two shifts; one left out.
     assert [shown.text.count(f"uge {week}") for week in (45, 46, 47)] == [3, 3, 3]
-    assert "Venter på" in shown.text and "(1 vagter)" in shown.text
+    assert "Venter på" in shown.text and "(1 vagt)" in shown.text
     missing = client.get(f"/finance/invoicing/employers/{2**31}?period_end={PERIOD_END}")
     assert missing.status_code == 404
     wrong = client.get(f"/finance/invoicing/employers/{employer.id}?period_end=x")

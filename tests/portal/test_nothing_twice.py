@@ -445,6 +445,6 @@ def test_old_form_keys_are_forgotten_by_the_cron_command(app, committed):
             ]
         )
     result = app.test_cli_runner().invoke(args=["prune-submissions"])
-    assert result.exit_code == 0 and "Forgot 1 form key(s)" in result.output
+    assert result.exit_code == 0 and "Forgot 1 form key" in result.output
     with committed() as session:
         assert session.scalars(select(Submission.key)).all() == ["new" * 10]
