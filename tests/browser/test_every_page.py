@@ -19,6 +19,9 @@ from werkzeug.serving import make_server
 from portal import create_app, demo
 from tests.browser.conftest import ARTIFACTS
 from tests.helpers import alembic_config, free_port
+from tests.stripe_server import localstripe_server
+
+__all__ = ["localstripe_server"]  # a fixture used below
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +48,9 @@ def shape(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory, smtp_server):
-    """The portal over the demo data (as `make run` serves it) on a free loopback port."""
+def demo_server(tmp_path_factory, smtp_server, localstripe_server):
+    """The portal over the demo data as `make run` serves it, card payment included against
+    the local Stripe emulator (PORTAL_STRIPE_DEMO_URL), on a free loopback port."""
     controller, _ = smtp_server
     tmp = tmp_path_factory.mktemp("every-page")
     port = free_port()
@@ -61,6 +65,7 @@ def demo_server(tmp_path_factory, smtp_server):
             "SMTP_PORT": controller.port,
             "BASE_URL": f"http://127.0.0.1:{port}",
             "OUTBOX_DIR": str(tmp / "outbox"),
+            "STRIPE_DEMO_URL": localstripe_server.base,  # what make run sets, no keys
         }
     )
     engine = app.extensions["db"].engine
@@ -166,3 +171,40 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, demo_server, role):
     assert len(pages) >= (3 if role == "public" else 4), pages.keys()
     failing = {path: problems for path, problems in pages.items() if problems}
     assert not failing, "\n".join(f"{path}: {'; '.join(p)}" for path, p in failing.items())
+
+
+def open_invoice_page(page, base: str) -> bool:
+    """Log in as each demo employer until one has an invoice with a card button open."""
+    for email in ("employer@demo.dk", "cafe@demo.dk", "kommune@demo.dk"):
+        page.context.clear_cookies()
+        page.goto("/auth/login")
+        page.fill('main [name="email"]', email)
+        page.fill('main [name="password"]', demo.PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.click('header nav a[href="/invoices"]')
+        for href in page.eval_on_selector_all(
+            "main a[href^='/invoices/']", "els => els.map(e => e.getAttribute('href'))"
+        ):
+            page.goto(href)
+            if page.locator("main a[href$='/pay']").count():
+                return True
+    return False
+
+
+def test_the_demo_invoice_shows_how_to_pay_and_the_card_button(browser, demo_server):
+    """In the default demo (no Stripe keys) an open invoice shows everything needed to pay by
+    bank and offers card payment against the emulator, labelled as a demo."""
+    context = browser.new_context(base_url=demo_server, viewport=PHONE, locale="da-DK")
+    page = context.new_page()
+    try:
+        assert open_invoice_page(page, demo_server), "an open demo invoice with a card button"
+        shown = page.inner_text("main")
+        for detail in ("1234", "0012345678", "DK5912340012345678", "+71<", "81234567"):
+            assert detail in shown, detail
+        assert "Demo" in shown and "ingen rigtige penge" in shown
+        page.click("main a[href$='/pay']")
+        assert page.locator("#card-form").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()

@@ -210,8 +210,9 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     consultant.wait_for_url(re.compile(r".*/match$"))
     assert "Jonas J." in consultant.inner_text(".flashes")
 
-    # 3. The employer logs in through the invitation e-mail and accepts the proposal on the
-    #    home page, where it waits for them (one click; no e-mail link needed).
+    # 3. The employer logs in through the invitation e-mail and accepts the proposal where it
+    #    is announced: on the order page (the Danish run) or in the home page's inbox (the
+    #    English run); no e-mail link needed.
     employer = journey.person("employer")
     employer.goto(mail_to(mailbox, CONTACT, "/auth/set-password/"))
     journey.check(employer)
@@ -221,11 +222,23 @@ def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
     employer.wait_for_url(journey.base + "/")
     journey.choose_language(employer)
     journey.check(employer)
-    inbox = employer.locator("main section.inbox")
-    assert "Jonas J." in inbox.inner_text()
-    with employer.expect_navigation():
-        inbox.locator('form[action$="/accept"] button').click()
-    assert employer.url == journey.base + "/"  # back in the inbox, the proposal answered
+    if journey.language == "da":
+        # On the order page, where the proposal is announced ("Venter på jeres svar").
+        employer.click('header nav a[href="/orders"]')
+        employer.click('main a:text("Tomme kasser på lageret")')
+        journey.check(employer)
+        order_url = employer.url
+        assert "Jonas J." in employer.inner_text("main")
+        with employer.expect_navigation():
+            employer.locator('main form[action$="/accept"] button').click()
+        assert employer.url == order_url  # back on the order page, the proposal answered
+    else:
+        # On the home page, where it waits in the inbox (one click).
+        inbox = employer.locator("main section.inbox")
+        assert "Jonas J." in inbox.inner_text()
+        with employer.expect_navigation():
+            inbox.locator('form[action$="/accept"] button').click()
+        assert employer.url == journey.base + "/"  # back in the inbox, the proposal answered
     journey.check(employer)
     assert employer.locator(".flash-success").count() == 1
     assert employer.locator('main form[action$="/accept"]').count() == 0
