@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -222,6 +223,40 @@ class PublicOrderForm(TaskForm):
         description=_l("We send a link to log in and follow the order here."),
     )
     phone = Stripped(_l("Phone"), validators=[DataRequired(), Length(min=8, max=30)])
+
+    # "Plug and play": the first order asks what is needed now. The workplace is the
+    # company's address unless told otherwise; the rest sits under "more" and can wait.
+    address = Stripped(
+        _l("Address of the workplace"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Leave empty when it is the company's address."),
+    )
+    postcode = Stripped(_l("Postcode of the workplace"), validators=[Optional(), Postcode()])
+
+    # Fields that may wait: shown folded away unless one of them has an error.
+    LATER = (
+        "description",
+        "address",
+        "postcode",
+        "preferred_days",
+        "end_date",
+        "head_count",
+        "ean",
+        "order_reference",
+        "person_reference",
+    )
+
+    def later_has_errors(self) -> bool:
+        return any(self[name].errors for name in self.LATER)
+
+    def details(self) -> orders.OrderDetails:
+        details = super().details()
+        if details.address:
+            return details
+        company = (
+            f"{self.company_address.data}, {self.company_postcode.data} {self.company_city.data}"
+        )
+        return replace(details, address=company, postcode=self.company_postcode.data)
 
     def is_public_body(self) -> bool:
         return bool(self.ean.data)

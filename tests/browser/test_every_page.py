@@ -208,3 +208,21 @@ def test_the_demo_invoice_shows_how_to_pay_and_the_card_button(browser, demo_ser
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
+
+
+def test_the_first_order_is_short_on_a_phone(browser, demo_server):
+    """Issue 15: the public order form was 14 fields and some 3,800 px on a phone; the first
+    order asks what is needed now and folds the rest away."""
+    context = browser.new_context(base_url=demo_server, viewport=PHONE, locale="da-DK")
+    page = context.new_page()
+    try:
+        page.goto("/order")
+        visible = page.eval_on_selector_all(
+            "main form input:not([type=hidden]), main form select, main form textarea",
+            "els => els.filter(e => e.checkVisibility() && !e.closest('.hp')).length",
+        )
+        height = page.evaluate("document.documentElement.scrollHeight")
+        print(f"/order at 375 px: {visible} fields shown, {height} px tall")
+        assert visible <= 12 and height <= 2200, (visible, height)  # was 27 and ~3,800
+    finally:
+        context.close()

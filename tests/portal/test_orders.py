@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from core import dates
 from core import models as m
 from tests import factories
 from tests.helpers import body, link_in, login
@@ -76,6 +77,46 @@ def test_public_order_creates_pending_employer_user_and_order(client, db, mailbo
     assert "Tomme kasser på lageret" in receipt.text
     assert "kim@nyvirksomhed.dk" in receipt.text  # the invitation went here
     assert "+45 66 00 00 00" in receipt.text and "kontakt@smajob.dk" in receipt.text
+
+
+def test_the_first_order_needs_only_what_is_needed_now(client, db, mailbox):
+    """Issue 15: plug and play. Nine fields are asked at once; the workplace defaults to the
+    company's address, and the rest (description, days, end, head count, EAN) is folded away
+    unless one of them has an error."""
+    area = factories.WorkAreaFactory(name="Lager", bill_rate_ore=18900)
+    db.commit()
+    page = client.get("/order").text
+    folded = page[page.index('<details class="later"') :]
+    assert '<details class="later">' in page  # closed
+    for later in ('name="description"', 'name="preferred_days"', 'name="ean"', 'name="address"'):
+        assert later in folded and later not in page[: page.index('<details class="later"')]
+    assert "Lager – 189,00\xa0kr." in page  # the price stays visible, in the choice itself
+    minimal = {
+        "cvr": NEW_CVR,
+        "company_name": "Ny Virksomhed ApS",
+        "company_address": "Lagervej 4",
+        "company_postcode": "5000",
+        "company_city": "Odense C",
+        "contact_name": "Kim Kontakt",
+        "email": "kim@nyvirksomhed.dk",
+        "phone": "+45 12 34 56 78",
+        "work_area_id": area.id,
+        "title": "Tomme kasser",
+        "hours_per_week": "10",
+        "start_date": dates.today().isoformat(),  # Copenhagen's today
+        "head_count": "1",
+    }
+    key = submission_key(client, "/order")
+    response = post(client, "/order", {"submission_key": key, **minimal}, page="/order")
+    assert response.status_code == 302, response.text
+    order = db.scalar(select(m.JobOrder).where(m.JobOrder.submission_key == key))
+    assert (order.address, order.postcode) == ("Lagervej 4, 5000 Odense C", "5000")
+
+    # A public body's EAN without references: the folded part opens with the error.
+    key = submission_key(client, "/order")
+    data = {"submission_key": key, **minimal, "cvr": KNOWN_CVR, "ean": "5798000554504"}
+    refused = post(client, "/order", data, page="/order")
+    assert refused.status_code == 400 and '<details class="later" open>' in refused.text
 
 
 def test_double_submit_creates_one_order(client, db, mailbox):
