@@ -17,7 +17,10 @@ def register_blueprints(app: Flask) -> None:
         payments,
         payroll,
         placements,
+        privacy,
         receivables,
+        reports,
+        twofactor,
         workers,
     )
 
@@ -36,5 +39,8 @@ def register_blueprints(app: Flask) -> None:
         receivables,
         books,
         calendar,
+        reports,
+        twofactor,
+        privacy,
     ):
         app.register_blueprint(module.bp)
