@@ -208,6 +208,9 @@ class OrganisationSettings(Base):
     # Konstaterede tab på debitorer (the standard chart's 1745): the net of a write-off; its
     # VAT goes back on the output VAT account (momsloven § 27, stk. 6).
     account_bad_debts: Mapped[str] = mapped_column(String(10), default="1745")
+    # Staff must log in with a second factor. None: the environment's default (on in
+    # production, off elsewhere; core.settings.staff_two_factor).
+    staff_two_factor: Mapped[bool | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -230,6 +233,11 @@ class User(UserMixin, Base):
     lockout_notified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-factor log-in (portal/services/twofactor.py): the TOTP secret, encrypted with the
+    # app's key; when it was confirmed; the last 30-second step accepted (never twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     employer: Mapped[Employer | None] = relationship(back_populates="users")
 
@@ -380,6 +388,12 @@ class Worker(Base):
         enum_column(WorkerStatus), default=WorkerStatus.AVAILABLE
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Personal data (portal/services/privacy.py): erased on request or after inactivity, the
+    # profile is restricted to what bookkeeping needs (name and payroll number) and hidden
+    # from lists and matching; after the bookkeeping retention the name is anonymised too.
+    erased_at: Mapped[datetime | None]
+    erasure_reason: Mapped[str] = mapped_column(Text, default="")
+    anonymised_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
@@ -1032,3 +1046,22 @@ class Submission(Base):
     result_url: Mapped[str] = mapped_column(String(500), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- Two-factor log-in -------------------------------------------------------------------------
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only the SHA-256 is kept.
+
+    Using one is a single conditional UPDATE (used_at still NULL), so two requests racing with
+    the same code cannot both succeed."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_code"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,7 @@ EDITABLE_SETTINGS = (
     "auto_approve_days",
     "rate_adjust_limit_bp",
     "payroll_wage_type",
+    "staff_two_factor",
     *ACCOUNT_SETTINGS,
 )
 
@@ -65,12 +67,22 @@ def get(session: Session) -> OrganisationSettings:
     return row
 
 
+def staff_two_factor(session: Session) -> bool:
+    """Whether staff must log in with a second factor: the stored choice, else the
+    environment's default (on in production)."""
+    stored = get(session).staff_two_factor
+    return stored if stored is not None else current_app.config.get("ENV") == "production"
+
+
 def update(session: Session, by: User, values: dict[str, Any]) -> list[str]:
     """Apply the changed values, audit them, and return the names that changed."""
     row = get(session)
     changed = {}
     for name in EDITABLE_SETTINGS:
-        if name in values and values[name] is not None and getattr(row, name) != values[name]:
+        # The form shows what is in force; the environment's default stays unstored until the
+        # admin chooses otherwise.
+        now = staff_two_factor(session) if name == "staff_two_factor" else getattr(row, name)
+        if name in values and values[name] is not None and now != values[name]:
             changed[name] = [getattr(row, name), values[name]]
             setattr(row, name, values[name])
     if changed:

@@ -16,6 +16,7 @@ from core.models import (
     NoteKind,
     OrderStatus,
     Placement,
+    PlacementEndReason,
     PlacementHoursChange,
     PlacementNote,
     PlacementStatus,
@@ -214,6 +215,7 @@ def load(session: Session, today: date | None = None) -> int:
         org.bank_reg, org.bank_account = "1234", "0012345678"
         org.iban, org.bic = "DK5912340012345678", "DABADKKK"
         org.fi_creditor_number = "81234567"
+        org.staff_two_factor = False  # the README's demo logins work with the password alone
         created += 1
 
     areas = {}
@@ -562,6 +564,150 @@ def _hiring(session, today, areas, employers, workers, users) -> int:
         )
         birthe.hours_per_week = 15
         created += 1
+    session.flush()
+    created += _earlier_placements(session, today, areas, employers, users)
+    return created
+
+
+# Placements earlier this year that have ended, for the outcomes report: 7 of 10 into an
+# ordinary job (as the programmes report), 2 with more hours, 1 stopped. Their workers have no
+# login. Per row: payroll no., first and last name, employer key, work area, hours per week,
+# weeks ago it started, weeks it lasted, end reason, consultant (0 Mette, 1 Kasper).
+ORDINARY, MORE, STOPPED = (
+    PlacementEndReason.ORDINARY_JOB,
+    PlacementEndReason.MORE_HOURS,
+    PlacementEndReason.STOPPED,
+)
+EARLIER = [
+    ("1007", "Lene", "Poulsen", "fruit", "Lager", 10, 30, 16, ORDINARY, 0),
+    ("1008", "Karim", "Haddad", "cafe", "Køkken og café", 8, 28, 16, ORDINARY, 1),
+    ("1009", "Susanne", "Friis", "kommune", "Have og grønne områder", 12, 27, 17, MORE, 1),
+    ("1010", "Peter", "Lund", "fruit", "Rengøring", 6, 26, 10, STOPPED, 0),
+    ("1011", "Hanne", "Berg", "kommune", "Have og grønne områder", 10, 25, 14, ORDINARY, 1),
+    ("1012", "Omar", "Said", "cafe", "Køkken og café", 10, 24, 15, ORDINARY, 1),
+    ("1013", "Jonas", "Krogh", "fruit", "Lager", 12, 22, 14, ORDINARY, 0),
+    ("1014", "Louise", "Dam", "fruit", "Lager", 8, 22, 12, ORDINARY, 0),
+    ("1015", "Nadia", "Rahimi", "cafe", "Rengøring", 6, 20, 13, ORDINARY, 1),
+    ("1016", "Bent", "Møller", "fruit", "Lager", 10, 18, 12, MORE, 0),
+]
+# Each one's order title and the consultant's note when it ended.
+EARLIER_TEXTS = {
+    "1007": ("Lagerhjælp i foråret", "Fastansat som lagermedarbejder hos Frugtlageret."),
+    "1008": ("Opvask i weekenden", "Fik job i et storkøkken i Odense."),
+    "1009": ("Forårsplantning", "Kommunen ansatte hende 20 timer om ugen i samme job (før 12)."),
+    "1010": ("Rengøring af frugthallen", "Stoppede af helbredsgrunde; vi tager kontakt igen."),
+    "1011": ("Pleje af kirkegården", "Ordinært job som gartnermedhjælper."),
+    "1012": ("Klargøring til frokost", "Ansat som kokkeelev."),
+    "1013": ("Modtagelse af varer", "Ordinært job som chauffør."),
+    "1014": ("Pakning af gavekurve", "Ansat på deltid i en dagligvarebutik."),
+    "1015": ("Rengøring af caféen", "Ordinært job som rengøringsassistent."),
+    "1016": ("Sortering af emballage", "Frugtlageret gav ham 18 timer om ugen."),
+}
+
+
+def _earlier_placements(session, today, areas, employers, users) -> int:
+    """Ten ended placements from earlier this year (EARLIER), each with its order, a shift a
+    week (approved) and the consultant's follow-ups, so the outcomes report has figures above
+    the five-person rule: people placed, ended into an ordinary job, approved hours."""
+    created = 0
+    consultants = [users["consultant@demo.dk"], users["consultant2@demo.dk"]]
+    monday = today - timedelta(days=today.weekday())
+    for row in EARLIER:
+        payroll, first, last, key, area_name, hours, ago, weeks, reason, c = row
+        title, note = EARLIER_TEXTS[payroll]
+        worker = session.scalar(select(Worker).where(Worker.payroll_number == payroll))
+        if worker is not None:
+            continue
+        employer, area, consultant = employers[key], areas[area_name], consultants[c]
+        start = monday - timedelta(weeks=ago) + timedelta(days=1)  # a Tuesday
+        end = start + timedelta(weeks=weeks, days=-1)
+        worker = Worker(
+            payroll_number=payroll,
+            first_name=first,
+            last_name=last,
+            postcode="5000",
+            hours_min=5,
+            hours_max=15,
+            consultant=consultant,
+            work_areas=[area],
+            # Stopped for a while; gone on to work of their own otherwise.
+            status=WorkerStatus.PAUSED
+            if reason == PlacementEndReason.STOPPED
+            else WorkerStatus.LEFT,
+        )
+        order = JobOrder(
+            employer=employer,
+            work_area=area,
+            title=title,
+            description=title,
+            address=f"{employer.address_line}, {employer.postcode} {employer.city}",
+            postcode=employer.postcode,
+            hours_per_week=hours,
+            preferred_days=0b0000010,
+            start_date=start,
+            status=OrderStatus.CLOSED,
+            consultant=consultant,
+            taken_at=_at(start - timedelta(days=13)),
+            created_at=_at(start - timedelta(days=14)),
+            order_reference="PO-2026-117" if employer.ean else "",  # the standing order no.
+            person_reference="Karen Park" if employer.ean else "",
+        )
+        placement = Placement(
+            job_order=order,
+            employer=employer,
+            worker=worker,
+            consultant=consultant,
+            pay_rate_ore=area.pay_rate_ore,
+            bill_rate_ore=area.bill_rate_ore,
+            hours_per_week=hours,
+            start_date=start,
+            end_date=end,
+            status=PlacementStatus.ENDED,
+            employer_accepted_at=_at(start - timedelta(days=7)),
+            worker_accepted_at=_at(start - timedelta(days=6)),
+            end_reason=reason.value,
+            end_note=note,
+        )
+        session.add_all([worker, order, placement])
+        session.flush()
+        if payroll == "1009":  # "from 12 to 20 hours a week in the same job"
+            placement.hours_per_week = 20
+            session.add(
+                PlacementHoursChange(
+                    placement=placement,
+                    old_hours_per_week=hours,
+                    new_hours_per_week=20,
+                    effective_from=start + timedelta(weeks=weeks // 2),
+                    changed_by_id=consultant.id,
+                )
+            )
+        employer_user = employer.users[0] if employer.users else None
+        for week in range(weeks):
+            day = start + timedelta(weeks=week)
+            session.add(
+                TimeEntry(
+                    placement=placement,
+                    worker_id=worker.id,
+                    work_date=day,
+                    start_time=time(9, 0),
+                    end_time=time(13, 0),
+                    minutes=240,
+                    entered_by_id=consultant.id,
+                    worker_confirmed_at=_at(day, 14),
+                    employer_approved_at=_at(day + timedelta(days=1)),
+                    employer_approved_by_id=employer_user.id if employer_user else None,
+                )
+            )
+        notes = [(start + timedelta(days=7), NoteKind.CALL, f"Ringede til {first}: godt i gang.")]
+        if reason == PlacementEndReason.ORDINARY_JOB:
+            notes.append(
+                (end - timedelta(days=14), NoteKind.VISIT, "Besøg: talte om ansøgninger og CV.")
+            )
+        session.add_all(
+            PlacementNote(placement=placement, author=consultant, note_date=d, kind=k, text=t)
+            for d, k, t in notes
+        )
+        created += 3 + weeks + len(notes)
     session.flush()
     return created
 

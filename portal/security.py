@@ -51,6 +51,9 @@ def init_app(app: Flask) -> None:
     storage = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "portal-limits")
+    # Wrong second-factor codes (log-in, enrolment, turning it off), shared by those pages.
+    app.config.setdefault("TWO_FACTOR_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    app.config.setdefault("TWO_FACTOR_LIMIT_PER_IP", "20 per 5 minutes")
     limiter.init_app(app)
     stripe_js = app.config.get("STRIPE_JS_URL") or ""
     stripe_origin = "{0.scheme}://{0.netloc}".format(urlsplit(stripe_js)) if stripe_js else ""

@@ -15,7 +15,7 @@ from invoices import einvoice
 from portal.auth import role_required
 from portal.config import card_payment_status
 from portal.forms.admin import InviteForm, SettingsForm, ToggleForm, WorkAreaForm
-from portal.services import accounts, orders
+from portal.services import accounts, orders, twofactor
 from portal.views import Done, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,7 +33,10 @@ INVITABLE = (Role.EMPLOYER, Role.CONSULTANT, Role.FINANCE, Role.ADMIN)
 @bp.route("/settings", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def settings():
-    form = SettingsForm(obj=settings_service.get(get_session()))
+    session = get_session()
+    form = SettingsForm(obj=settings_service.get(session))
+    if not form.is_submitted():  # what is in force, the environment's default included
+        form.staff_two_factor.data = settings_service.staff_two_factor(session)
     return submit(
         form,
         lambda: _settings_saved(form),
@@ -145,3 +148,18 @@ def reinvite(user_id: int):
         return Done(url_for("admin.users"), _("Invitation sent to %(email)s.", email=user.email))
 
     return submit(ToggleForm(), sent, back=url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/two-factor-reset")
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    user = _user(user_id)
+
+    def reset() -> Done:
+        twofactor.reset(get_session(), current_user, user)
+        message = _(
+            "The second factor of %(email)s is reset; they are logged out.", email=user.email
+        )
+        return Done(url_for("admin.users"), message)
+
+    return submit(ToggleForm(), reset, back=url_for("admin.users"))

@@ -17,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 
 from core import audit
 from core.db import get_session
-from portal.auth import end_sessions
+from portal.auth import await_second_factor, end_sessions, forget_second_factor
 from portal.forms.auth import ForgotForm, LoginForm, PasswordForm
 from portal.security import is_safe_redirect, limiter
 from portal.services import accounts
@@ -80,6 +80,11 @@ def login():
 
 def _logged_in(user, next_url: str):
     session = get_session()
+    if user.totp_enabled_at is not None:
+        # The password alone logs no one in: the code from the app comes first.
+        await_second_factor(user, next_url if is_safe_redirect(next_url) else "")
+        session.commit()
+        return redirect(url_for("twofactor.verify"))
     login_user(user)
     audit.record(session, user, "user.login", user)
     session.commit()
@@ -95,6 +100,7 @@ def logout():
         audit.record(session, current_user, "user.logout", current_user)
         session.commit()
     logout_user()
+    forget_second_factor()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -129,6 +135,10 @@ def _password_page(token: str, purpose: str, template: str):
 def _password_set(token: str, purpose: str, password: str) -> Done:
     user = accounts.redeem_token(get_session(), token, purpose, password)
     logout_user()
+    if user.totp_enabled_at is not None:  # a reset link is no way around the second factor
+        await_second_factor(user)
+        message = _("Your password is set. Now enter the code from your authenticator app.")
+        return Done(url_for("twofactor.verify"), message)
     login_user(user)  # with the new session version: every older session has ended
     return Done(url_for("main.index"), _("Your password is set. Welcome!"))
 

@@ -123,6 +123,13 @@ class SettingsForm(Form):
     rate_adjust_limit_bp = PercentField(
         _l("Consultants may adjust rates by at most (%)"), validators=[Optional()]
     )
+    staff_two_factor = BooleanField(
+        _l("Staff log in with a code from an authenticator app (two-factor log-in)"),
+        description=_l(
+            "For admins, finance and consultants. On by default in production. Employers may "
+            "turn it on for themselves."
+        ),
+    )
     account_receivables = AccountField(_l("Debtors (receivables)"))
     account_sales = AccountField(_l("Sales"))
     account_output_vat = AccountField(_l("Output VAT"))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectChoice, SelectField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -18,7 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.models import Role, User, WorkArea, Worker, WorkerStatus
-from portal.forms import Digits, Postcode, Stripped
+from portal.forms import Digits, OnceForm, Postcode, Stripped
 from portal.forms.orders import DaysField
 from portal.services import workers
 
@@ -107,3 +115,21 @@ class WorkerForm(FlaskForm):
             self.available_days.set_mask(worker.available_days)
             self.consultant_id.data = worker.consultant_id or 0
             self.status.data = worker.status.value
+
+
+class EraseForm(OnceForm):
+    """Erase a worker's personal data (portal.services.privacy.erase): a reason and a tick."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(), Length(max=1000)],
+        description=_l(
+            "E.g. the worker's request and when it was made. Do not write health or other "
+            "personal details here: the reason is kept."
+        ),
+    )
+    confirm = BooleanField(
+        _l("I understand that this cannot be undone."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    invalid_message = _l("Give a reason and tick the box to confirm the erasure.")

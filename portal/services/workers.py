@@ -152,9 +152,11 @@ def get(session: Session, worker_id: int) -> Worker:
 
 
 def listing(session: Session, number: int = 1) -> Page:
-    """One page of the worker profiles by name, their areas and consultant loaded alongside."""
+    """One page of the worker profiles by name, their areas and consultant loaded alongside
+    (erased ones are restricted to bookkeeping: not listed)."""
     stmt = (
         select(Worker)
+        .where(Worker.erased_at.is_(None))
         .options(selectinload(Worker.work_areas), joinedload(Worker.consultant))
         .order_by(Worker.first_name, Worker.last_name, Worker.id)
     )
@@ -192,7 +194,7 @@ def candidates(session: Session, order: JobOrder) -> list[matching.Match]:
         w
         for w in session.scalars(
             select(Worker)
-            .where(Worker.status.in_(MATCHABLE))
+            .where(Worker.status.in_(MATCHABLE), Worker.erased_at.is_(None))
             .options(selectinload(Worker.work_areas))
         )
         if w.id not in on_order

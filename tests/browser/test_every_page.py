@@ -37,7 +37,7 @@ ROLES = {
     "public-body": "kommune@demo.dk",  # an employer with an EAN (e-invoices)
     "worker": "worker@demo.dk",
 }
-SKIP = re.compile(r"\.(pdf|csv|xml|ics|txt)$|^/(static|auth/logout|language)/|/download$")
+SKIP = re.compile(r"\.(pdf|csv|xml|ics|txt|json)$|^/(static|auth/logout|language)/|/download$")
 MOST_PAGES = 80  # per role: every kind of page once (ids and queries folded together)
 
 

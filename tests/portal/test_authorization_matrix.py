@@ -8,6 +8,7 @@ employer / another worker (whose ids must answer 404, never 403 and never the pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -62,12 +63,20 @@ MATRIX: dict[str, Route] = {
     "auth.set_password": Route(PUBLIC, {"token": "no-such-token"}, {"GET": 404, "POST": 404}),
     "auth.reset_password": Route(PUBLIC, {"token": "no-such-token"}, {"GET": 404, "POST": 404}),
     "orders.public_order": Route(PUBLIC, anonymous={"GET": 200, "POST": 400}),
+    # two-factor log-in: the code after the password (no one is logged in yet), enrolment
+    "twofactor.verify": Route(PUBLIC, anonymous={"GET": 302, "POST": 302}),  # back to log in
+    "twofactor.cancel": Route(PUBLIC, anonymous={"POST": 302}),
+    "twofactor.setup": Route(STAFF | EMPLOYER),
+    "twofactor.manage": Route(STAFF | EMPLOYER),
+    "twofactor.disable": Route(STAFF | EMPLOYER),
+    "twofactor.recovery_codes": Route(STAFF | EMPLOYER),
     "orders.received": Route(PUBLIC, {"key": "x" * 32}, anonymous={"GET": 404}),
     # admin
     "admin.settings": Route(frozenset({Role.ADMIN})),
     "admin.users": Route(frozenset({Role.ADMIN})),
     "admin.toggle_active": Route(frozenset({Role.ADMIN}), {"user_id": "user"}),
     "admin.reinvite": Route(frozenset({Role.ADMIN}), {"user_id": "user"}),
+    "admin.reset_two_factor": Route(frozenset({Role.ADMIN}), {"user_id": "user"}),
     "admin.invite": Route(frozenset({Role.ADMIN})),
     "admin.work_areas": Route(frozenset({Role.ADMIN})),
     "admin.work_area": Route(frozenset({Role.ADMIN}), {"area_id": "area"}),
@@ -82,6 +91,10 @@ MATRIX: dict[str, Route] = {
     "workers.index": Route(DESK),
     "workers.new": Route(DESK),
     "workers.edit": Route(DESK, {"worker_id": "worker"}),
+    # personal data: the export (staff for a worker, a worker their own) and erasure
+    "privacy.worker_data": Route(DESK, {"worker_id": "worker"}),
+    "privacy.erase": Route(DESK, {"worker_id": "worker"}),
+    "privacy.my_data": Route(WORKER),
     # employers' orders and proposals
     "orders.index": Route(EMPLOYER),
     "orders.new": Route(EMPLOYER),
@@ -165,6 +178,9 @@ MATRIX: dict[str, Route] = {
     # payroll
     "payroll.index": Route(MONEY),
     "payroll.download": Route(MONEY, {"export_id": "export"}),
+    # outcomes report: aggregated figures for the desk, never for employers or workers
+    "reports.outcomes_page": Route(DESK),
+    "reports.outcomes_csv": Route(DESK),
 }
 SKIPPED = {"static"}
 
@@ -436,3 +452,86 @@ def test_foreign_objects_never_leak_into_pages(app, client, world):
         page = client.get(path)
         assert page.status_code == 200, path
         assert "Firma B ApS" not in page.text, path
+
+
+# --- two-factor log-in: with the setting on, the password alone reaches no page ----------------
+
+
+@pytest.mark.parametrize("enrolled", [True, False], ids=["code awaited", "not enrolled yet"])
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_staff_reach_no_route_without_the_second_factor(app, client, db, world, role, enrolled):
+    """Every route, GET and POST: a staff user who gave only the password is sent to the code
+    page (or, not enrolled yet, to the enrolment page); after the code the matrix holds."""
+    import pyotp
+
+    from core import settings
+    from portal.auth import OPEN_HALF_WAY
+    from portal.services import twofactor
+    from tests.helpers import post_form
+
+    settings.get(db).staff_two_factor = True
+    user = world["users"][role]
+    secret = pyotp.random_base32()
+    if enrolled:  # a minute ago: the code of the step before, so the current one is unused
+        twofactor.enable(
+            db, user, secret, pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=-1)
+        )
+    db.commit()
+    _log_in(client, None)
+    post_form(client, "/auth/login", {"email": user.email, "password": "correct-horse-battery"})
+    gate = "/auth/two-factor" if enrolled else "/auth/two-factor/setup"
+    token = csrf_token(client, gate)
+    open_half_way = OPEN_HALF_WAY | ({"twofactor.setup"} if not enrolled else set())
+
+    def every_route(skip=frozenset()):
+        for rule in _rules(app):
+            route = MATRIX[rule.endpoint]
+            if rule.endpoint in open_half_way | skip or rule.endpoint == "auth.logout":
+                continue
+            url = _url(app, rule, world["own"].objects, route)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                send = client.get if method == "GET" else client.post
+                response = send(url, data=None if method == "GET" else {"csrf_token": token})
+                yield rule, route, method, response
+
+    for rule, _route, method, response in every_route():
+        assert response.status_code == 302, (method, rule.rule, response.status_code)
+        assert response.headers["Location"] == gate, (method, rule.rule)
+    # What stays open half-way is public or the second factor's own pages.
+    for endpoint in open_half_way - {"static"}:
+        assert MATRIX[endpoint].roles == PUBLIC or endpoint == "twofactor.setup", endpoint
+
+    if enrolled:
+        response = client.post(
+            gate, data={"csrf_token": token, "code": pyotp.TOTP(secret).at(datetime.now(UTC))}
+        )
+    else:
+        page = client.get(gate).text
+        response = client.post(
+            gate,
+            data={
+                "csrf_token": token,
+                "enrolment": re.search(r'name="enrolment" type="hidden" value="([^"]+)"', page)[1],
+                "code": pyotp.TOTP(secret_on_page(page)).at(datetime.now(UTC)),
+            },
+        )
+    assert response.status_code == 302, response.text[:300]
+    token = csrf_token(client, "/")
+    # (Not deactivating the spare user: the routes after it name that user.)
+    for rule, route, method, response in every_route(skip={"admin.toggle_active"}):
+        location = response.headers.get("Location", "").partition("?")[0]
+        assert location not in ("/auth/two-factor", "/auth/two-factor/setup"), (method, rule.rule)
+        assert not location.startswith("/auth/login"), (method, rule.rule)
+        if route.roles == PUBLIC:
+            continue  # made-up tokens answer 404, as they do for anyone
+        if role not in route.roles:
+            assert response.status_code == 403, (method, rule.rule, response.status_code)
+        else:
+            assert response.status_code not in (403, 404, 500), (method, rule.rule)
+
+
+def secret_on_page(page: str) -> str:
+    """The enrolment page's secret, typed by hand."""
+    return re.search(r'<code class="two-factor-secret">([A-Z2-7 ]+)</code>', page)[1].replace(
+        " ", ""
+    )

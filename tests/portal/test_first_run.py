@@ -159,8 +159,13 @@ def test_real_keys_win_over_the_demo_emulator():
 
 
 @pytest.fixture
-def cards_off(app, monkeypatch):
-    """Production as it starts without Stripe keys (make run's demo URL ignored)."""
+def cards_off(app, db, monkeypatch):
+    """Production as it starts without Stripe keys (make run's demo URL ignored), with the
+    staff's second factor turned off (production turns it on by default; not tested here)."""
+    from core import settings as settings_service
+
+    settings_service.get(db).staff_two_factor = False
+    db.commit()
     monkeypatch.setitem(app.config, "ENV", "production")
     monkeypatch.setitem(app.config, "STRIPE_DEMO_URL", "http://127.0.0.1:8420")
     for key in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
