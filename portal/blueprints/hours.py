@@ -174,17 +174,22 @@ def confirm_planned(placement_id: int):
     return submit(form, lambda: _planned_confirmed(placement, form, back), back=back)
 
 
+def _shift_recorded(entry) -> str:
+    """'Vagt registreret: 7,08 timer den 24-11-2026.' ("1,5 timer" is plural too)."""
+    return ngettext(
+        "Shift recorded: %(hours)s hour on %(date)s.",
+        "Shift recorded: %(hours)s hours on %(date)s.",
+        entry.minutes // 60 if entry.minutes % 60 == 0 else 2,
+        hours=format_hours(entry.minutes),
+        date=entry.work_date.strftime("%d-%m-%Y"),
+    )
+
+
 def _planned_confirmed(placement: Placement, form: PlannedForm, back: str) -> Done:
     entry = planned.confirm_planned(
         get_session(), current_user, placement, form.work_date.data, form.start_time.data
     )
-    message = ngettext(
-        "Shift recorded: %(hours)s hour on %(date)s.",
-        "Shift recorded: %(hours)s hours on %(date)s.",
-        entry.minutes // 60 if entry.minutes % 60 == 0 else 2,  # "1,5 timer" is plural
-        hours=format_hours(entry.minutes),
-        date=entry.work_date.strftime("%d-%m-%Y"),
-    )
+    message = _shift_recorded(entry)
     return Done(back, message)
 
 
@@ -227,13 +232,7 @@ def _recorded(form: RecordForm) -> Done:
     session = get_session()
     placement = hours.get_placement_for(session, current_user, form.placement_id.data)
     entry = hours.record_shift(session, current_user, placement, form.shift())
-    message = ngettext(
-        "Shift recorded: %(hours)s hour on %(date)s.",
-        "Shift recorded: %(hours)s hours on %(date)s.",
-        entry.minutes // 60 if entry.minutes % 60 == 0 else 2,  # "1,5 timer" is plural
-        hours=format_hours(entry.minutes),
-        date=entry.work_date.strftime("%d-%m-%Y"),
-    )
+    message = _shift_recorded(entry)
     if current_user.role == Role.CONSULTANT:
         return Done(_entry_link(entry.id), message)
     week = hours.week_label(hours.week_start(entry.work_date))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pyotp
@@ -30,6 +29,7 @@ from tests.helpers import (
     reset_limits,
     rolled_back,
 )
+from tests.portal.test_nothing_twice import seeding
 from tests.racing import Browser, race
 
 VERIFY, SETUP, ACCOUNT = "/auth/two-factor", "/auth/two-factor/setup", "/auth/two-factor/account"
@@ -463,16 +463,7 @@ def test_an_admin_resets_a_colleagues_second_factor(app, client, db, as_role):
 # --- sent twice at once -------------------------------------------------------------------------
 
 
-@contextmanager
-def seeded(committed):
-    session = committed()
-    factories.bind(session)
-    try:
-        yield session
-        session.commit()
-    finally:
-        factories.bind(None)
-        session.close()
+seeded = seeding  # a session whose factories commit for real (test_nothing_twice)
 
 
 def _waiting_tabs(app, committed, tabs: int = 4):
