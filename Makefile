@@ -13,7 +13,21 @@ STRIPE_DEMO_URL := $(if $(PORTAL_STRIPE_SECRET_KEY),,http://127.0.0.1:$(STRIPE_D
 WEBHOOK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 RUN_ENV := PORTAL_BASE_URL=$(BASE_URL) $(if $(STRIPE_DEMO_URL),PORTAL_STRIPE_DEMO_URL=$(STRIPE_DEMO_URL))
 
-.PHONY: run test chromium bench serve install install-test translations messages migrate demo lint clean
+# The date-sensitive modules, and the awkward moments `make test-clock` runs them at (UTC):
+# 00:30 on New Year's Day in Copenhagen, 1 July at 00:30 (summer time), the night summer time
+# ends, a leap day, and the real moment; then New Year's again on machines far from Copenhagen.
+CLOCK_TESTS := tests/invoices/test_invoicing.py tests/invoices/test_reminders.py \
+  tests/invoices/test_write_offs.py tests/invoices/test_payroll.py \
+  tests/invoices/test_business_dates.py tests/invoices/test_receivables.py \
+  tests/invoices/test_journal.py tests/invoices/test_payments.py \
+  tests/portal/test_planned_shifts.py tests/portal/test_outcomes.py \
+  tests/portal/test_two_factor.py tests/portal/test_auth.py tests/portal/test_hours.py \
+  tests/portal/test_hours_auto.py tests/portal/test_hours_signoff.py tests/portal/test_privacy.py
+CLOCK_MOMENTS := 2026-12-31T23:30:00Z 2027-06-30T22:30:00Z 2027-10-31T23:30:00Z \
+  2028-02-29T12:00:00Z real
+CLOCK_ZONES := Pacific/Kiritimati America/Los_Angeles
+
+.PHONY: run test test-clock chromium bench serve install install-test translations messages migrate demo lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +79,17 @@ lint: install-test
 
 test: install-test translations lint chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite's clock is TEST_NOW (tests/helpers.py): each run moves it, or the machine's zone.
+test-clock: install-test translations
+	@set -e; for moment in $(CLOCK_MOMENTS); do \
+	  echo "make test-clock: TEST_NOW=$$moment"; \
+	  TEST_NOW=$$moment $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS); \
+	done; \
+	for zone in $(CLOCK_ZONES); do \
+	  echo "make test-clock: TZ=$$zone TEST_NOW=2026-12-31T23:30:00Z"; \
+	  TZ=$$zone TEST_NOW=2026-12-31T23:30:00Z $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS); \
+	done
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 chromium:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
 from sqlalchemy import event, insert, text, update
 
 from bench import Row, benchmark, on_both_databases
 from bench.invoice_run import make_app, migrate
+from core import dates
 
 REQUESTS = 60
 PAGES = [
@@ -42,7 +43,7 @@ class Seeder:
         self.app = app
         self.engine = app.extensions["db"].engine
         self.signed = datetime(2026, 1, 1, tzinfo=UTC)
-        self.today = date.today()
+        self.today = dates.today()
         self.next_invoice_number = 1
 
     def base(self) -> dict:
@@ -300,7 +301,7 @@ def measure(app, users: dict, path_filter=None) -> dict[str, tuple[float, float]
     results = {}
     try:
         for name, role, path in PAGES:
-            path = path.format(today=date.today().isoformat())
+            path = path.format(today=dates.today().isoformat())
             if path.split("?")[0] not in {r.rule for r in app.url_map.iter_rules()}:
                 continue
             client = app.test_client()

@@ -1,6 +1,12 @@
-"""The business calendar: dates are Danish. An invoice's date, its series year and its due
-date, a reminder's date and a shift's day follow Copenhagen, not the server's clock zone (at
-23:30 UTC on New Year's Eve it is already next year in Copenhagen)."""
+"""The one clock: every moment and every business date the portal uses comes from here.
+
+Moments are aware and stored in UTC; business dates are Danish. An invoice's date, its series
+year and its due date, a reminder's date and a shift's day follow Copenhagen, not the server's
+clock zone (at 23:30 UTC on New Year's Eve it is already next year in Copenhagen).
+
+Nothing else reads the machine clock for a business purpose (ruff's banned-API rule TID251
+in pyproject.toml keeps it so), which is what lets the tests choose their moment: they move
+this clock with time-machine, and the whole portal moves with it."""
 
 from __future__ import annotations
 
@@ -10,6 +16,16 @@ from zoneinfo import ZoneInfo
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
-def today(now: datetime | None = None) -> date:
-    """Today in Copenhagen (at `now`, an aware moment, when given)."""
-    return (now or datetime.now(UTC)).astimezone(COPENHAGEN).date()
+def now() -> datetime:
+    """The current moment, aware, in UTC (as the database stores it)."""
+    return datetime.now(UTC)  # noqa: TID251 (the one place that reads the clock)
+
+
+def today() -> date:
+    """Today in Copenhagen."""
+    return local_date(now())
+
+
+def local_date(moment: datetime) -> date:
+    """The Copenhagen date of an aware moment."""
+    return moment.astimezone(COPENHAGEN).date()

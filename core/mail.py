@@ -11,8 +11,8 @@ import smtplib
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core import dates
 from core.jobs import job
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Mailer:
         email["From"] = self.sender
         email["To"] = message.to
         email["Subject"] = message.subject
-        email["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        email["Date"] = format_datetime(dates.now())
         email["Message-ID"] = f"<{uuid.uuid4()}@smajob.local>"
         email.set_content(message.body)
         for attachment in message.attachments:
@@ -95,7 +96,7 @@ class Mailer:
         email = self.build(message)
         if not self.host:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            stamp = dates.now().strftime("%Y%m%dT%H%M%S")
             path = self.outbox_dir / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             path.write_bytes(email.as_bytes())
             log.info("e-mail to %s written to %s", message.to, path)

@@ -29,11 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core import dates
 from core.snapshots import BuyerSnapshot, SellerSnapshot
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -211,7 +208,7 @@ class OrganisationSettings(Base):
     # Staff must log in with a second factor. None: the environment's default (on in
     # production, off elsewhere; core.settings.staff_two_factor).
     staff_two_factor: Mapped[bool | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=dates.now, onupdate=dates.now)
 
 
 class User(UserMixin, Base):
@@ -231,7 +228,7 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(default=0)
     # When the owner was last told that the account is locked by failed log-ins.
     lockout_notified_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
     last_login_at: Mapped[datetime | None]
     # Two-factor log-in (portal/services/twofactor.py): the TOTP secret, encrypted with the
     # app's key; when it was confirmed; the last 30-second step accepted (never twice).
@@ -268,7 +265,7 @@ class UserToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     user: Mapped[User] = relationship()
 
@@ -296,7 +293,7 @@ class Employer(Base):
     # Set when a public order named a CVR we already know: the submitted company waits here
     # until a consultant attaches its orders to that employer or keeps it separate.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     users: Mapped[list[User]] = relationship(back_populates="employer")
     duplicate_of: Mapped[Employer | None] = relationship(remote_side=[id])
@@ -358,7 +355,7 @@ class JobOrder(Base):
     taken_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     employer: Mapped[Employer] = relationship(back_populates="orders")
     work_area: Mapped[WorkArea] = relationship()
@@ -387,7 +384,7 @@ class Worker(Base):
     status: Mapped[WorkerStatus] = mapped_column(
         enum_column(WorkerStatus), default=WorkerStatus.AVAILABLE
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
     # Personal data (portal/services/privacy.py): erased on request or after inactivity, the
     # profile is restricted to what bookkeeping needs (name and payroll number) and hidden
     # from lists and matching; after the bookkeeping retention the name is anonymised too.
@@ -433,7 +430,7 @@ class Placement(Base):
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     end_reason: Mapped[str] = mapped_column(String(200), default="")  # a PlacementEndReason
     end_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     job_order: Mapped[JobOrder] = relationship()
     employer: Mapped[Employer] = relationship()
@@ -491,7 +488,7 @@ class PlacementNote(Base):
     note_date: Mapped[date]
     kind: Mapped[NoteKind] = mapped_column(enum_column(NoteKind))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     placement: Mapped[Placement] = relationship(back_populates="notes")
     author: Mapped[User | None] = relationship()
@@ -507,7 +504,7 @@ class PlacementHoursChange(Base):
     new_hours_per_week: Mapped[int]
     effective_from: Mapped[date]
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     placement: Mapped[Placement] = relationship(back_populates="hours_changes")
     changed_by: Mapped[User | None] = relationship()
@@ -546,8 +543,8 @@ class TimeEntry(Base):
     # The minutes the payroll files have paid so far: a shift corrected after it was paid
     # (released by a credit note and put right) goes into the next file with the difference.
     paid_minutes: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
+    updated_at: Mapped[datetime] = mapped_column(default=dates.now, onupdate=dates.now)
 
     placement: Mapped[Placement] = relationship()
     worker: Mapped[Worker] = relationship()
@@ -581,7 +578,7 @@ class InvoiceRun(Base):
     # The selection: None means every employer with billable hours (of the cadence, if set).
     cadence: Mapped[BillingCadence | None] = mapped_column(enum_column(BillingCadence))
     employer_ids: Mapped[list | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     # Touched by the worker at every employer: a RUNNING run whose heartbeat stopped was left
@@ -660,7 +657,7 @@ class Invoice(Base):
     delivery_attempts: Mapped[int] = mapped_column(default=0)
     delivery_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
     issued_at: Mapped[datetime | None]
 
     employer: Mapped[Employer] = relationship()
@@ -751,7 +748,7 @@ class Payment(Base):
     received_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     invoice: Mapped[Invoice | None] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -767,7 +764,7 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(40), default="")
     object_id: Mapped[int | None]
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now, index=True)
 
     actor: Mapped[User | None] = relationship()
 
@@ -795,7 +792,7 @@ class TimeEntryChange(Base):
     before: Mapped[dict] = mapped_column(JSON, default=dict)
     after: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     changed_by: Mapped[User | None] = relationship()
 
@@ -821,7 +818,7 @@ class PayrollExport(Base):
     total_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     content: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     created_by: Mapped[User | None] = relationship()
 
@@ -863,7 +860,7 @@ class CalendarFeed(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
@@ -893,8 +890,8 @@ class CardIntent(Base):
     )
     failure_message: Mapped[str] = mapped_column(Text, default="")
     failed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
+    updated_at: Mapped[datetime] = mapped_column(default=dates.now, onupdate=dates.now)
 
     invoice: Mapped[Invoice | None] = relationship()
 
@@ -907,7 +904,7 @@ class ProcessedStripeEvent(Base):
     type: Mapped[str] = mapped_column(String(60))
     object_id: Mapped[str] = mapped_column(String(100), default="")
     outcome: Mapped[str] = mapped_column(String(40), default="")
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=dates.now)
 
 
 class InvoiceFlags(Base):
@@ -921,7 +918,7 @@ class InvoiceFlags(Base):
     dispute_note: Mapped[str] = mapped_column(Text, default="")
     # Set by a refund: finance should issue a credit note (or dismiss the prompt).
     credit_note_prompt_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=dates.now, onupdate=dates.now)
 
     invoice: Mapped[Invoice] = relationship()
 
@@ -943,7 +940,7 @@ class BankImport(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     line_count: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     created_by: Mapped[User | None] = relationship()
     lines: Mapped[list[BankLine]] = relationship(
@@ -986,7 +983,7 @@ class WriteOff(Base):
     vat_ore: Mapped[int] = mapped_column(BigInteger)  # the VAT in it
     reason: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     invoice: Mapped[Invoice] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -1017,7 +1014,7 @@ class Reminder(Base):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     invoice: Mapped[Invoice] = relationship()
 
@@ -1045,7 +1042,7 @@ class Submission(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     result_url: Mapped[str] = mapped_column(String(500), default="")
     message: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now, index=True)
 
 
 # --- Two-factor log-in -------------------------------------------------------------------------
@@ -1062,6 +1059,6 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     __table_args__ = (UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_code"),)

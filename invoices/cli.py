@@ -8,6 +8,7 @@ from datetime import date
 import click
 from flask import Flask, current_app
 
+from core import dates
 from core.db import get_session
 from core.errors import DomainError
 from core.i18n import hours, money
@@ -148,7 +149,7 @@ def init_app(app: Flask) -> None:
         from invoices import reminders
 
         try:
-            today = date.fromisoformat(on) if on else reminders.business_today()
+            today = date.fromisoformat(on) if on else dates.today()
         except ValueError as error:
             raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from error
         sent = reminders.send_due_reminders(database().sessionmaker, today)

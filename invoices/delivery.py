@@ -7,11 +7,11 @@ import smtplib
 
 from sqlalchemy import select
 
-from core import mail
+from core import dates, mail
 from core.db import database
 from core.i18n import force_locale
 from core.jobs import job, queue, under_rq
-from core.models import DeliveryState, EinvoiceState, Invoice, utcnow
+from core.models import DeliveryState, EinvoiceState, Invoice
 from invoices import einvoice_delivery, issuer
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def deliver(invoice_id: int, force: bool = False) -> bool:
             return False
         invoice.delivery_state = DeliveryState.SENT
         invoice.delivery_error = ""
-        invoice.delivered_at = utcnow()
+        invoice.delivered_at = dates.now()
         session.commit()
         return True
 

@@ -26,10 +26,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import extensions
+from core import dates, extensions
 from core.db import database
 from core.jobs import job, queue, under_rq
-from core.models import EinvoiceState, Invoice, utcnow
+from core.models import EinvoiceState, Invoice
 from core.snapshots import BuyerSnapshot
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,6 @@ def send(invoice_id: int, again: bool = False) -> EinvoiceState | None:
         invoice.einvoice_state = receipt.state
         invoice.einvoice_reference = receipt.reference[:100]
         invoice.einvoice_error = receipt.reason[:500]
-        invoice.einvoice_sent_at = utcnow()
+        invoice.einvoice_sent_at = dates.now()
         session.commit()
         return receipt.state

@@ -25,8 +25,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from core import dates
 from core.db import writing
-from core.models import Invoice, InvoiceKind, InvoiceStatus, Reminder, utcnow
+from core.models import Invoice, InvoiceKind, InvoiceStatus, Reminder
 from invoices import documents, einvoice, numbering
 
 Document = Invoice | Reminder  # what has archived renditions
@@ -85,7 +86,7 @@ def take_number(
     document.number = numbering.next_number(session, document.series, document.year)
     if not document.is_credit_note:  # a credit note is never paid, so it has no FI payment id
         document.payment_id = numbering.payment_id(document.year, document.number)
-    document.status, document.issued_at = InvoiceStatus.ISSUED, utcnow()
+    document.status, document.issued_at = InvoiceStatus.ISSUED, dates.now()
 
 
 def archive(document: Document, renditions: Iterable[Rendition]) -> None:

@@ -181,7 +181,7 @@ def _payment(accounts: Accounts, payment: Payment) -> Voucher | None:
     return _voucher(
         accounts,
         [(cash, payment.amount_ore), (Role.RECEIVABLES, -payment.amount_ore)],
-        date=dates.today(payment.received_at),
+        date=dates.local_date(payment.received_at),
         number=f"B-{payment.id}",
         text=text,
         kind=Kind.REFUND if refund else Kind.PAYMENT,

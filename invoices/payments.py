@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from core import audit, extensions, links
+from core import audit, dates, extensions, links
 from core.db import lock
 from core.errors import Conflict, Invalid
 from core.i18n import gettext as _
@@ -28,7 +28,6 @@ from core.models import (
     ProcessedStripeEvent,
     Reminder,
     User,
-    utcnow,
 )
 
 MAX_PAYMENT_ORE = 100_000_000_00
@@ -134,7 +133,7 @@ def record_payment(
         amount_ore=amount_ore,
         method=method,
         external_id=external_id or None,
-        received_at=received_at or utcnow(),
+        received_at=received_at or dates.now(),
         created_by_id=by.id if by is not None and by.is_authenticated else None,
         note=(note or "")[:2000],
     )
@@ -231,7 +230,7 @@ def flags_for(session: Session, invoice: Invoice) -> InvoiceFlags:
 
 def prompt_credit_note(session: Session, invoice: Invoice) -> None:
     """Ask finance (on the payments page) to issue a credit note after a refund."""
-    flags_for(session, invoice).credit_note_prompt_at = utcnow()
+    flags_for(session, invoice).credit_note_prompt_at = dates.now()
     session.flush()
 
 
@@ -249,7 +248,7 @@ def set_disputed(session: Session, invoice: Invoice, by: User, disputed: bool, n
         raise Conflict(_("Only issued invoices can be marked as disputed."))
     flags = flags_for(session, invoice)
     if disputed:
-        flags.disputed_at, flags.disputed_by_id = utcnow(), by.id
+        flags.disputed_at, flags.disputed_by_id = dates.now(), by.id
         flags.dispute_note = (note or "").strip()[:2000]
     else:
         flags.disputed_at, flags.disputed_by_id, flags.dispute_note = None, None, ""
@@ -350,7 +349,7 @@ def _event_time(event: dict) -> datetime:
     created = event.get("created")
     if isinstance(created, int) and created > 0:
         return datetime.fromtimestamp(created, UTC)
-    return utcnow()
+    return dates.now()
 
 
 def _intent_row(session: Session, intent: dict) -> CardIntent:

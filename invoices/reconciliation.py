@@ -245,7 +245,7 @@ def _payment_item(payment: Payment) -> Item:
     invoice = payment.invoice
     return Item(
         number=f"B-{payment.id}",
-        date=dates.today(payment.received_at),
+        date=dates.local_date(payment.received_at),
         customer=invoice.buyer_party.name if invoice is not None else "",
         amount_ore=payment.amount_ore,
         invoice_id=payment.invoice_id,

@@ -47,11 +47,6 @@ DAYS_PER_YEAR = 365
 COPENHAGEN = dates.COPENHAGEN
 
 
-def business_today() -> date:
-    """Today in Denmark (reminders are dated by the Danish calendar)."""
-    return dates.today()
-
-
 def day_count(start: date, end: date) -> int:
     """Interest days from start to end: actual days (actual/365). The one place to change
     it if the organisation uses another convention (e.g. 30/360)."""
@@ -347,7 +342,7 @@ def send_due_reminders(
     """Send every reminder due today, one invoice per transaction; returns the reminder ids.
 
     Cron-able: run it twice the same day and the second run sends nothing."""
-    today = today or business_today()
+    today = today or dates.today()
     with factory() as session:
         invoice_ids = list(session.scalars(overdue(today, Stage.DUE).with_only_columns(Invoice.id)))
     sent = []

@@ -34,7 +34,6 @@ from core.models import (
     TimeEntry,
     User,
     invoice_line_entries,
-    utcnow,
 )
 from core.pages import PAGE_SIZE, Page
 from core.shifts import APPROVED
@@ -495,8 +494,8 @@ def process_run(
         if run is None:
             raise NotFound()
         if run.status == RunStatus.QUEUED:
-            run.status, run.started_at = RunStatus.RUNNING, utcnow()
-        run.heartbeat_at = utcnow()
+            run.status, run.started_at = RunStatus.RUNNING, dates.now()
+        run.heartbeat_at = dates.now()
         todo = employer_ids or billable_employer_ids(
             session, run.period_end, run.cadence, run.employer_ids
         )
@@ -543,7 +542,7 @@ def _step(session: Session, run_id: int, error: str | None = None) -> None:
             done=case(
                 (InvoiceRun.done < InvoiceRun.total, InvoiceRun.done + 1), else_=InvoiceRun.done
             ),
-            heartbeat_at=utcnow(),
+            heartbeat_at=dates.now(),
         )
         .execution_options(synchronize_session=False)
     )
@@ -557,7 +556,7 @@ def _finish_if_done(session: Session, run_id: int) -> None:
     session.refresh(run)
     if run.done >= run.total and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         run.status = RunStatus.FAILED if run.errors else RunStatus.DONE
-        run.finished_at = utcnow()
+        run.finished_at = dates.now()
 
 
 # A run's worker touches its heartbeat at every employer (well under a minute each); a run
@@ -570,11 +569,11 @@ def is_stalled(run: InvoiceRun, now: datetime | None = None) -> bool:
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return False
     last = run.heartbeat_at or run.created_at
-    return last is not None and last < (now or utcnow()) - STALLED_AFTER
+    return last is not None and last < (now or dates.now()) - STALLED_AFTER
 
 
 def stalled_runs(session: Session, now: datetime | None = None) -> list[InvoiceRun]:
-    cutoff = (now or utcnow()) - STALLED_AFTER
+    cutoff = (now or dates.now()) - STALLED_AFTER
     return list(
         session.scalars(
             select(InvoiceRun)
@@ -592,7 +591,7 @@ def claim_resume(session: Session, run_id: int, by: User | None, now: datetime |
 
     One conditional update decides: when two people (or cron and a person) resume the same run
     at once, exactly one of them gets it."""
-    now = now or utcnow()
+    now = now or dates.now()
     claimed = session.execute(
         update(InvoiceRun)
         .where(

@@ -12,8 +12,9 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core import dates
 from core import settings as settings_service
-from core.models import OrganisationSettings, Placement, TimeEntry, User, Worker, utcnow
+from core.models import OrganisationSettings, Placement, TimeEntry, User, Worker
 from core.shifts import APPROVED, state_of
 from core.snapshots import SellerSnapshot
 
@@ -110,7 +111,7 @@ class StatementData:
     period_end: date
     rows: list[StatementRow]
     employers: list[EmployerTotal] = field(default_factory=list)
-    generated_at: datetime = field(default_factory=utcnow)
+    generated_at: datetime = field(default_factory=dates.now)
     locale: str = "da"
 
     @property
@@ -228,7 +229,7 @@ def timesheet_for_entries(
         period_start=start,
         period_end=end,
         rows=rows,
-        generated_at=generated_at or utcnow(),
+        generated_at=generated_at or dates.now(),
         locale=locale,
     )
 
@@ -277,6 +278,6 @@ def hours_statement_data(
         period_end=end,
         rows=rows,
         employers=sorted(employers.values(), key=lambda t: t.employer_name),
-        generated_at=utcnow(),
+        generated_at=dates.now(),
         locale=locale,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -11,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core import settings
+from core import dates, settings
 from core.db import get_session
 from core.models import Role, User
 from portal.forms import MAX_ID
@@ -99,7 +98,7 @@ def await_second_factor(user: User, next_url: str = "") -> None:
     session[PENDING] = {
         "user": user.id,
         "version": user.session_version,
-        "at": int(time.time()),
+        "at": int(dates.now().timestamp()),
         "next": next_url,
     }
 
@@ -112,7 +111,7 @@ def pending_user() -> User | None:
     user_id, version, at = marker.get("user"), marker.get("version"), marker.get("at")
     if not (isinstance(user_id, int) and isinstance(at, int) and 0 < user_id <= MAX_ID):
         return None
-    if not 0 <= time.time() - at <= PENDING_MAX_AGE:
+    if not 0 <= dates.now().timestamp() - at <= PENDING_MAX_AGE:
         return None
     user = get_session().get(User, user_id)
     if user is None or not user.active or user.session_version != version:

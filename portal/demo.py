@@ -826,7 +826,7 @@ def _payments_received(factory, invoice_ids: list[int]) -> None:
 
     with factory() as session:
         invoices = [session.get(Invoice, i) for i in sorted(invoice_ids)[:2]]
-        received = datetime.now(UTC)
+        received = dates.now()
         if invoices:
             first = invoices[0]
             payments.record_payment(

@@ -28,7 +28,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.models import Submission, utcnow
+from core import dates
+from core.models import Submission
 from portal.forms import KEY_FIELD, OnceForm
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def once(
 
 def prune(session: Session, *, days: int) -> int:
     """Delete the records of posts older than `days` days; returns how many went."""
-    cutoff = utcnow() - timedelta(days=days)
+    cutoff = dates.now() - timedelta(days=days)
     return session.execute(delete(Submission).where(Submission.created_at < cutoff)).rowcount
 
 

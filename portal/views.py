@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core import dates
 from core.db import get_session
 from core.errors import DomainError
 from core.models import Role
@@ -159,4 +160,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _context():
-        return {"Role": Role}
+        # Templates compare with Copenhagen's date (an invoice due today is not overdue yet,
+        # whatever the server's zone), from the one clock.
+        return {"Role": Role, "today": dates.today}

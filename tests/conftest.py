@@ -1,5 +1,6 @@
 """Fixtures: the app on SQLite (and PostgreSQL when TEST_DATABASE_URL is set), built through
-the real migrations; each test inside a transaction that is rolled back; a real SMTP server."""
+the real migrations; each test inside a transaction that is rolled back; a real SMTP server;
+and every test at a moment it chose (the `clock` fixture)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import secrets
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from alembic import command
 from sqlalchemy import create_engine, text
@@ -18,6 +20,7 @@ from portal import create_app
 from tests import factories
 from tests.helpers import (
     RATE_LIMIT_PREFIX,
+    TEST_NOW,
     ClosingClient,
     Mailbox,
     alembic_config,
@@ -34,10 +37,27 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 def pytest_collection_modifyitems(config, items):
     # Tests marked postgres_only run on the PostgreSQL instance of the app only.
     for item in items:
+        # A browser test waits for pages, scripts and webhooks as they happen: its clock
+        # starts at the chosen moment and ticks. (Chromium itself keeps the machine's clock;
+        # the portal's cookies carry no expiry date, so its cookie jar never disagrees.)
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.ticking)
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
         if item.get_closest_marker("postgres_only") and on_sqlite:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test runs at one chosen moment, frozen: TEST_NOW (tests/helpers.py), which
+    `make test-clock` moves to the awkward ones. A test that needs another moment travels
+    from here (`clock.move_to(...)`, or its own `time_machine.travel`); one marked `ticking`
+    starts at the moment and lets time pass. A peer in its own process is started at the
+    same moment (tests.helpers.travelled_env)."""
+    tick = request.node.get_closest_marker("ticking") is not None
+    with time_machine.travel(TEST_NOW, tick=tick) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from core import dates
 from core import models as m
 
 PASSWORD = "correct-horse-battery"
@@ -98,7 +99,7 @@ class JobOrderFactory(Base):
     postcode = "5000"
     hours_per_week = 10
     preferred_days = 0b0011111
-    start_date = factory.LazyFunction(lambda: date.today() - timedelta(days=28))
+    start_date = factory.LazyFunction(lambda: dates.today() - timedelta(days=28))
 
 
 class WorkerFactory(Base):
@@ -131,7 +132,7 @@ class PlacementNoteFactory(Base):
         model = m.PlacementNote
 
     placement = factory.SubFactory(PlacementFactory)
-    note_date = factory.LazyFunction(date.today)
+    note_date = factory.LazyFunction(dates.today)
     kind = m.NoteKind.CALL
     text = factory.Sequence(lambda n: f"Opfølgning {n}")
 
@@ -143,7 +144,7 @@ class PlacementHoursChangeFactory(Base):
     placement = factory.SubFactory(PlacementFactory)
     old_hours_per_week = 10
     new_hours_per_week = 12
-    effective_from = factory.LazyFunction(date.today)
+    effective_from = factory.LazyFunction(dates.today)
 
 
 class TimeEntryFactory(Base):
@@ -152,7 +153,7 @@ class TimeEntryFactory(Base):
 
     placement = factory.SubFactory(PlacementFactory)
     worker = factory.SelfAttribute("placement.worker")
-    work_date = factory.LazyFunction(lambda: date.today() - timedelta(days=7))
+    work_date = factory.LazyFunction(lambda: dates.today() - timedelta(days=7))
     start_time = time(8, 0)
     end_time = time(12, 0)
     break_minutes = 30
@@ -164,7 +165,7 @@ class InvoiceRunFactory(Base):
     class Meta:
         model = m.InvoiceRun
 
-    period_end = factory.LazyFunction(date.today)
+    period_end = factory.LazyFunction(dates.today)
 
 
 class InvoiceFactory(Base):
@@ -193,7 +194,7 @@ class PaymentFactory(Base):
     invoice = factory.SubFactory(InvoiceFactory)
     amount_ore = 10000
     method = m.PaymentMethod.MANUAL
-    received_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    received_at = factory.LazyFunction(lambda: dates.now())
 
 
 class TimeEntryChangeFactory(Base):
@@ -208,8 +209,8 @@ class PayrollExportFactory(Base):
     class Meta:
         model = m.PayrollExport
 
-    period_start = factory.LazyFunction(lambda: date.today().replace(day=1))
-    period_end = factory.LazyFunction(date.today)
+    period_start = factory.LazyFunction(lambda: dates.today().replace(day=1))
+    period_end = factory.LazyFunction(dates.today)
 
 
 class HoursReminderFactory(Base):
@@ -217,7 +218,7 @@ class HoursReminderFactory(Base):
         model = m.HoursReminder
 
     user_id = factory.LazyAttribute(lambda o: UserFactory().id)
-    last_sent_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    last_sent_at = factory.LazyFunction(lambda: dates.now())
 
 
 class AuditEventFactory(Base):
@@ -294,7 +295,7 @@ class BankLineFactory(Base):
 
     bank_import = factory.SubFactory(BankImportFactory)
     line_number = factory.Sequence(lambda n: n + 2)
-    booking_date = factory.LazyFunction(date.today)
+    booking_date = factory.LazyFunction(dates.today)
     amount_ore = 10000
     text = "Indbetaling"
     fingerprint = factory.Sequence(lambda n: f"bank:test{n}")
@@ -307,11 +308,11 @@ class ReminderFactory(Base):
 
     invoice = factory.SubFactory(InvoiceFactory)
     level = 1
-    sent_on = factory.LazyFunction(date.today)
+    sent_on = factory.LazyFunction(dates.today)
     principal_ore = 10000
     fee_ore = 10000
-    interest_from = factory.LazyFunction(date.today)
-    interest_to = factory.LazyFunction(date.today)
+    interest_from = factory.LazyFunction(dates.today)
+    interest_to = factory.LazyFunction(dates.today)
     interest_days = 0
     interest_rate_bp = 1000
     total_due_ore = 20000

@@ -13,6 +13,7 @@ import secrets
 import socket
 import threading
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import dates
 from portal.security import limiter
 from tests import factories
 
@@ -42,6 +44,36 @@ def einvoice_rules_dir() -> str:
         "The e-invoice rules are missing: put the UBL 2.1 schema and the Peppol rules in "
         "../shared/einvoice or set PORTAL_EINVOICE_RULES_DIR (see the README)."
     )
+
+
+def _test_now() -> datetime:
+    """The moment the tests run at: TEST_NOW as an ISO instant (e.g. 2026-12-31T23:30:00Z),
+    or "real" for the moment the run starts; by default a fixed Wednesday morning in December
+    2026 (the fixed dates of the tests, November 2026, lie behind it)."""
+    chosen = os.environ.get("TEST_NOW", "").strip()
+    if not chosen:
+        return datetime(2026, 12, 9, 9, 30, tzinfo=UTC)
+    if chosen == "real":
+        return dates.now()
+    moment = datetime.fromisoformat(chosen.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"TEST_NOW={chosen!r} needs a zone, e.g. 2026-12-31T23:30:00Z")
+    return moment.astimezone(UTC)
+
+
+# Read once, when the run starts: every test of the run shares it.
+TEST_NOW = _test_now()
+
+
+def travelled_env(env: dict[str, str] | None = None, at: datetime | None = None) -> dict[str, str]:
+    """The environment for a child process that should live at this test's moment (`at`, by
+    default the test's own clock): it starts there and ticks on (tests/clock/sitecustomize.py
+    moves its clock; time-machine cannot reach into another process)."""
+    env = dict(os.environ if env is None else env)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "clock"), *([path] if path else [])])
+    env["TEST_TRAVEL_TO"] = (at or dates.now()).isoformat()
+    return env
 
 
 # One prefix for the whole run: the limiter is a single object shared by both apps.

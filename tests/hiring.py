@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core import dates
 from core import models as m
 from portal.forms import new_key
 from tests import factories
@@ -36,7 +37,7 @@ def submission_key(client, path: str) -> str:
 
 
 def task_data(area: m.WorkArea, **changes) -> dict:
-    start = date.today() + timedelta(days=10)
+    start = dates.today() + timedelta(days=10)
     data = {
         "work_area_id": str(area.id),
         "title": "Tomme kasser på lageret",
@@ -89,7 +90,7 @@ def hiring_cast(db, *, head_count: int = 1, order_status=m.OrderStatus.TAKEN):
         status=order_status,
         consultant=consultant if order_status != m.OrderStatus.NEW else None,
         head_count=head_count,
-        start_date=date.today(),
+        start_date=dates.today(),
     )
     worker_user = factories.user_for(m.Role.WORKER, full_name="Jonas Jensen")
     worker = db.query(m.Worker).filter_by(user_id=worker_user.id).one()

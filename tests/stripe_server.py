@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from core import dates
 from invoices.stripe_gateway import StripeGateway
+from tests.helpers import TEST_NOW, travelled_env
 
 SERVER_SCRIPT = r"""
 import pickle, sys
@@ -65,6 +67,10 @@ class LocalStripe:
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER_SCRIPT, str(self.port), str(self.workdir / "state")],
             cwd=self.workdir,
+            # The emulator signs its events and dates its objects with its own clock: it
+            # starts at the run's chosen moment, so the portal (frozen there) finds their
+            # signatures fresh and their dates the test's own.
+            env=travelled_env(at=TEST_NOW),
             stdout=subprocess.DEVNULL,
             stderr=self._log,
         )
@@ -182,7 +188,7 @@ def stripe_on(app, localstripe_server, monkeypatch):
 
 def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """A Stripe-Signature header for the payload, computed as Stripe does."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
+    timestamp = int(dates.now().timestamp()) if timestamp is None else timestamp
     signed = f"{timestamp}.".encode() + payload
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
@@ -194,7 +200,7 @@ def event(event_type: str, obj: dict, event_id: str | None = None, created: int 
         "id": event_id or f"evt_{hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:14]}",  # noqa: S324
         "object": "event",
         "type": event_type,
-        "created": created or int(time.time()),
+        "created": created or int(dates.now().timestamp()),
         "data": {"object": obj},
     }
     return json.dumps(body).encode()

@@ -11,9 +11,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import links
+from core import dates, links
 from core.db import get_session
-from core.models import Role, User, utcnow
+from core.models import Role, User
 from portal.auth import role_required
 from portal.forms import Form, OnceForm
 from portal.services.hours import planned
@@ -86,7 +86,7 @@ def feed(token: str):
     owner = planned.feed_owner(db, token)
     shifts = planned.feed_shifts(db, owner)
     with force_locale(owner.locale if owner.locale in ("da", "en") else "da"):
-        body = ics_calendar(owner, shifts, utcnow())
+        body = ics_calendar(owner, shifts, dates.now())
     return Response(
         body.encode(),
         content_type="text/calendar; charset=utf-8",

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import settings
+from core import dates, settings
 from core.db import get_session
 from core.models import JobOrder, PlacementStatus, Role, Worker
 from portal.auth import role_required
@@ -117,7 +117,7 @@ def propose(order_id: int, worker_id: int):
     session = get_session()
     job, worker = orders.get(session, order_id), workers.get(session, worker_id)
     form = ProposeForm()
-    form.from_order(job, orders.today_local())
+    form.from_order(job, dates.today())
     return submit(
         form,
         lambda: _proposed(job, worker, form),

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from core import dates
 from core.db import get_session
 from core.errors import NotFound
 from core.i18n import hours as format_hours
@@ -65,7 +66,7 @@ FIELD_LABELS = {
 
 
 def _today() -> date:
-    return hours.business_today()
+    return dates.today()
 
 
 def _locale() -> str:

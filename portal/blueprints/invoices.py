@@ -64,7 +64,7 @@ STATUS_LABELS = {
 
 @bp.app_context_processor
 def _invoice_context():
-    return {"status_labels": STATUS_LABELS, "today": date.today}
+    return {"status_labels": STATUS_LABELS}
 
 
 # --- finance: runs ----------------------------------------------------------------------------

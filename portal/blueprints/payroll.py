@@ -6,13 +6,13 @@ from flask import Blueprint, Response, render_template, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 
+from core import dates
 from core.db import get_session
 from core.errors import NotFound
 from core.models import PayrollExport, PayrollFormat, Role
 from invoices import payroll
 from portal.auth import role_required
 from portal.forms.payroll import FORMAT_LABELS, ExportForm
-from portal.services.hours import business_today
 from portal.views import Done, submit
 
 bp = Blueprint("payroll", __name__, url_prefix="/payroll")
@@ -22,7 +22,7 @@ bp = Blueprint("payroll", __name__, url_prefix="/payroll")
 @role_required(Role.FINANCE, Role.ADMIN)
 def index():
     form = ExportForm()
-    form.previous_month(business_today())
+    form.previous_month(dates.today())
     return submit(form, lambda: _exported(form), page=lambda: _page(form))
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import dates
 from core.db import get_session
 from core.models import STAFF_ROLES, Placement, PlacementStatus, Role
 from core.pages import page_number
@@ -24,7 +25,7 @@ from portal.forms.placements import (
     PatternForm,
 )
 from portal.i18n import format_locale
-from portal.services import orders, placements
+from portal.services import placements
 from portal.services.hours import planned
 from portal.views import Done, submit
 
@@ -60,7 +61,7 @@ def _may_plan(placement: Placement) -> bool:
 
 
 def _page(placement: Placement, **forms) -> str:
-    today = orders.today_local()
+    today = dates.today()
     pattern_form = PatternForm(formdata=None)
     pattern_form.show(placement.planned_slots)
     defaults = {

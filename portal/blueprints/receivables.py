@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from core import dates
 from core.db import database, get_session
 from core.models import InvoiceKind, Reminder, Role
 from invoices import payments, queries, receivables, reminders
@@ -32,7 +33,7 @@ RECEIVABLES_TOP = 50  # customers in the aging table, most overdue first
 @bp.get("/finance/reminders")
 @role_required(*FINANCE)
 def reminders_page():
-    today = reminders.business_today()
+    today = dates.today()
     listed = queries.reminder_overview(get_session(), today, request.args)
     return render_template(
         "receivables/reminders.html",
@@ -103,7 +104,7 @@ def _dispute_message(invoice, disputed: bool) -> str:
 @role_required(*FINANCE)
 def receivables_page():
     session = get_session()
-    today = reminders.business_today()
+    today = dates.today()
     months = receivables.monthly(session, today)
     return render_template(
         "receivables/receivables.html",

@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core import dates
 from core.i18n import money
 from core.models import Employer, WorkArea
 from portal.forms import CVR, EAN, Postcode, Stripped
@@ -141,7 +142,7 @@ class TaskForm(FlaskForm):
             raise ValidationError(_("Choose a work area."))
 
     def validate_start_date(self, field):
-        if field.data and field.data < orders.today_local():
+        if field.data and field.data < dates.today():
             raise ValidationError(_("The start date cannot be in the past."))
 
     def validate_end_date(self, field):

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import audit, links, mail
+from core import audit, dates, links, mail
 from core.errors import Conflict, Invalid, NotAllowed, NotFound
-from core.models import Employer, Role, User, UserToken, utcnow
+from core.models import Employer, Role, User, UserToken
 from core.pages import Page, paginate
 from portal.auth import end_sessions, hash_password, verify_password
 
@@ -41,7 +41,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_by_email(session, email)
     if not verify_password(user, password) or user is None or not user.active:
         return None
-    user.last_login_at = utcnow()
+    user.last_login_at = dates.now()
     return user
 
 
@@ -134,7 +134,7 @@ def notify_lockout(session: Session, email: str, *, now=None) -> None:
     user = find_by_email(session, email)
     if user is None or not user.active:
         return
-    now = now or utcnow()
+    now = now or dates.now()
     last = user.lockout_notified_at
     if last is not None and now - last < LOCKOUT_NOTICE_INTERVAL:
         return
@@ -156,7 +156,7 @@ def _send_reset_link(session: Session, user: User, template: str) -> None:
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:
     """Store the hash of a new random token and return the token; older ones are voided."""
-    now = utcnow()
+    now = dates.now()
     for old in session.scalars(
         select(UserToken).where(
             UserToken.user_id == user.id, UserToken.purpose == purpose, UserToken.used_at.is_(None)
@@ -181,7 +181,8 @@ def check_token(session: Session, token: str, purpose: str) -> UserToken:
     row = session.scalar(
         select(UserToken).where(UserToken.token_hash == _hash(token), UserToken.purpose == purpose)
     )
-    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.active:
+    expired = row is not None and row.expires_at <= dates.now()
+    if row is None or row.used_at is not None or expired or not row.user.active:
         raise NotFound(_("This link has expired or has already been used."))
     return row
 
@@ -190,7 +191,7 @@ def redeem_token(session: Session, token: str, purpose: str, password: str) -> U
     """Set the password through a one-time link and use the link up."""
     row = check_token(session, token, purpose)
     set_password(session, row.user, password)
-    row.used_at = utcnow()
+    row.used_at = dates.now()
     audit.record(session, row.user, f"user.password_set_by_{purpose}", row.user)
     return row.user
 

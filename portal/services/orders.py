@@ -26,7 +26,6 @@ from core.models import (
     Role,
     User,
     WorkArea,
-    utcnow,
 )
 from portal.services import accounts
 
@@ -68,11 +67,6 @@ class OrderDetails:
     person_reference: str = ""
 
 
-def today_local() -> date:
-    """Today in Denmark: business dates follow Copenhagen, not the server's clock zone."""
-    return dates.today()
-
-
 def notify(session: Session, users: Iterable[User], template: str, **context: Any) -> None:
     """Queue the e-mail `template` once per active user, in the recipient's own language (the
     template sees the recipient as `user`)."""
@@ -102,7 +96,7 @@ def _check_details(session: Session, details: OrderDetails) -> WorkArea:
         raise Invalid(_("The number of workers must be between 1 and 10."))
     if not 0 <= details.preferred_days < 1 << 7:
         raise Invalid(_("Choose weekdays from the list."))
-    if details.start_date < today_local():
+    if details.start_date < dates.today():
         raise Invalid(_("The start date cannot be in the past."))
     if details.end_date is not None and details.end_date <= details.start_date:
         raise Invalid(_("The end date must be after the start date."))
@@ -376,7 +370,7 @@ def take(session: Session, by: User, order: JobOrder) -> None:
         )
     order.consultant = by
     order.status = OrderStatus.TAKEN
-    order.taken_at = utcnow()
+    order.taken_at = dates.now()
     audit.record(session, by, "order.taken", order)
     notify(
         session,
@@ -439,7 +433,7 @@ def cancel(session: Session, by: User, order: JobOrder, reason: str) -> None:
         raise Conflict(
             _("Someone is working on this order. Ask your contact person to end the placement.")
         )
-    now = utcnow()
+    now = dates.now()
     for placement in placements:
         if placement.status == PlacementStatus.PROPOSED:
             placement.status = PlacementStatus.DECLINED

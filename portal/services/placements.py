@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from core import audit, links, settings
+from core import audit, dates, links, settings
 from core.db import lock
 from core.errors import Conflict, Invalid, NotFound
 from core.models import (
@@ -31,7 +31,6 @@ from core.models import (
     User,
     Worker,
     WorkerStatus,
-    utcnow,
 )
 from core.pages import Page, paginate
 from portal.i18n import format_locale, money
@@ -219,7 +218,7 @@ def employer_accept(session: Session, by: User, placement: Placement) -> None:
     _must_be_open(session, placement)
     if placement.employer_accepted_at is not None:
         raise Conflict(_("You have already accepted this proposal."))
-    placement.employer_accepted_at, placement.employer_accepted_by_id = utcnow(), by.id
+    placement.employer_accepted_at, placement.employer_accepted_by_id = dates.now(), by.id
     audit.record(session, by, "placement.employer_accepted", placement)
     worker_user = placement.worker.user
     link = links.absolute_url("placements.detail", placement_id=placement.id)
@@ -237,7 +236,7 @@ def worker_accept(session: Session, by: User, placement: Placement) -> None:
     _must_be_open(session, placement)
     if placement.employer_accepted_at is None:
         raise Conflict(_("The employer has not answered yet."))
-    placement.worker_accepted_at = utcnow()
+    placement.worker_accepted_at = dates.now()
     placement.status = PlacementStatus.ACTIVE
     placement.worker.status = WorkerStatus.PLACED
     if placement.employer.status == EmployerStatus.PENDING:
@@ -266,7 +265,7 @@ def decline(session: Session, by: User, placement: Placement, reason: str) -> No
     if by.role == Role.WORKER and placement.employer_accepted_at is None:
         raise Conflict(_("The employer has not answered yet."))
     placement.status = PlacementStatus.DECLINED
-    placement.declined_at, placement.declined_by_id = utcnow(), by.id
+    placement.declined_at, placement.declined_by_id = dates.now(), by.id
     placement.declined_reason = reason
     side = "worker" if by.role == Role.WORKER else "employer"
     audit.record(session, by, f"placement.{side}_declined", placement, reason=reason)
@@ -290,7 +289,7 @@ def add_note(
     text = (text or "").strip()
     if not text:
         raise Invalid(_("Write the note."))
-    if note_date > orders.today_local():
+    if note_date > dates.today():
         raise Invalid(_("The date cannot be in the future."))
     note = PlacementNote(placement=placement, author=by, note_date=note_date, kind=kind, text=text)
     session.add(note)

@@ -44,7 +44,6 @@ from core.models import (
     Worker,
     WorkerStatus,
     invoice_line_entries,
-    utcnow,
 )
 from core.shifts import APPROVED
 from portal.services import orders
@@ -80,7 +79,7 @@ def months_before(day: date, months: int) -> date:
 
 
 def _day(moment: datetime | None) -> date | None:
-    return None if moment is None else dates.today(moment)
+    return None if moment is None else dates.local_date(moment)
 
 
 def _iso(value) -> str | None:
@@ -363,7 +362,7 @@ def export(session: Session, worker: Worker) -> dict:
         ]
     return {
         "format": EXPORT_FORMAT,
-        "exported_at": _iso(utcnow()),
+        "exported_at": _iso(dates.now()),
         "worker": {
             "id": worker.id,
             "payroll_number": worker.payroll_number,
@@ -442,7 +441,7 @@ def may_anonymise(session: Session, worker: Worker, today: date) -> bool:
 
 def _anonymise(session: Session, worker: Worker) -> None:
     worker.first_name, worker.last_name = "Slettet", f"medarbejder {worker.payroll_number}"
-    worker.anonymised_at = utcnow()
+    worker.anonymised_at = dates.now()
     if worker.user is not None:
         worker.user.full_name = anonymous_name(worker.payroll_number)
 
@@ -470,7 +469,7 @@ def erase(
     reason = (reason or "").strip()
     _check_erasable(session, worker, reason)
     today = today or dates.today()
-    now = utcnow()
+    now = dates.now()
     placements = list(session.scalars(select(Placement).where(Placement.worker_id == worker.id)))
     for placement in placements:
         if placement.status == PlacementStatus.PROPOSED:

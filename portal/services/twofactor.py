@@ -21,10 +21,10 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, dates
 from core import settings as settings_service
 from core.errors import Conflict, Invalid, NotAllowed
-from core.models import RecoveryCode, Role, User, utcnow
+from core.models import RecoveryCode, Role, User
 from portal.auth import end_sessions
 
 ISSUER = "Småjobportalen"
@@ -164,7 +164,7 @@ def _use_recovery_code(session: Session, user: User, code: str) -> bool:
             RecoveryCode.code_hash == _hash(cleaned),
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=utcnow())
+        .values(used_at=dates.now())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -172,7 +172,7 @@ def _use_recovery_code(session: Session, user: User, code: str) -> bool:
 
 def check_code(session: Session, user: User, code: str) -> None:
     """Accept a current authenticator code that was not used before; raise Invalid if not."""
-    step = _matching_step(_stored_secret(user), code, utcnow())
+    step = _matching_step(_stored_secret(user), code, dates.now())
     if step is None or not enabled(user) or not _use_step(session, user, step):
         raise Invalid(_("That code is not right, or it has been used. Try the next one."))
 
@@ -198,11 +198,11 @@ def enable(session: Session, user: User, secret: str, code: str) -> list[str]:
         raise Conflict(_("Two-factor log-in is already on."))
     if not may_enrol(user):
         raise NotAllowed()
-    step = _matching_step(secret, code, utcnow())
+    step = _matching_step(secret, code, dates.now())
     if step is None:
         raise Invalid(_("That code is not right. Check the time on your phone and try again."))
     user.totp_secret = _fernet().encrypt(secret.encode()).decode()
-    user.totp_enabled_at = utcnow()
+    user.totp_enabled_at = dates.now()
     user.totp_last_step = step
     codes = _new_recovery_codes(session, user)
     end_sessions(user)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from portal.services.hours import business_today
+from core import dates
 from tests.browser.conftest import ARTIFACTS
 from tests.helpers import body
 from tests.invoicing import pdf_text
@@ -161,7 +161,7 @@ def test_the_whole_journey(browser, live_server, mailbox, request, language):
 
 
 def run_journey(journey: Journey, cast, mailbox, text: dict) -> None:
-    today = business_today().isoformat()
+    today = dates.today().isoformat()
 
     # 1. A company orders help on the public page: nine fields now, the rest folded away
     #    (it opens the fold to name its preferred weekdays).

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from core import dates
 from core import models as m
-from portal.services.hours import business_today
 from tests import factories
 from tests.browser.conftest import ARTIFACTS
 
@@ -32,7 +32,7 @@ def seed_planned_job(database: str, worker_email: str) -> int:
                     m.Role.EMPLOYER, employer=factories.EmployerFactory(name="Frugtlageret ApS")
                 )
                 placement = factories.placement_between(
-                    worker.user, employer, start_date=business_today() - timedelta(days=30)
+                    worker.user, employer, start_date=dates.today() - timedelta(days=30)
                 )
                 placement.planned_slots.extend(
                     m.PlannedSlot(
@@ -69,7 +69,7 @@ def test_a_planned_shift_is_confirmed_with_one_tap_on_a_phone(browser, live_serv
     base, cast = live_server
     database = f"sqlite:///{tmp_path / 'portal.db'}"  # the live server's database
     placement_id = seed_planned_job(database, cast.worker)
-    today = business_today()
+    today = dates.today()
 
     context = browser.new_context(base_url=base, locale="da-DK", viewport=PHONE)
     context.set_default_timeout(15_000)

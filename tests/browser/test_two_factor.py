@@ -4,18 +4,17 @@ password and then a code."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pyotp
 import pytest
 
+from core import dates
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
 
 def now_code(secret: str, offset: int = 0) -> str:
-    return pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=offset)
+    return pyotp.TOTP(secret).at(dates.now(), counter_offset=offset)
 
 
 def test_finance_enrols_and_logs_in_with_a_code(browser, live_server):

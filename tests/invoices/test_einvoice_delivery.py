@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from core import dates
 from core.models import EinvoiceState, Invoice, Role
 from invoices import delivery, einvoice_delivery
 from tests.helpers import free_port, post_form
@@ -183,7 +183,7 @@ def test_send_again_clicked_four_times_at_once_sends_once(app, committed, access
         municipality(session)
         finance = factories.UserFactory(role=Role.FINANCE)
         session.commit()
-        run_id = runs.start_run(session, None, date.today()).id
+        run_id = runs.start_run(session, None, dates.today()).id
         session.commit()
     finally:
         factories.bind(None)

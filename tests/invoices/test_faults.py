@@ -16,7 +16,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,12 +25,13 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from core import dates
 from core import models as m
 from core.jobs import queue
 from invoices import runs
 from portal import create_app
 from tests import factories
-from tests.helpers import IN_CI, ROOT, alembic_config
+from tests.helpers import IN_CI, ROOT, alembic_config, travelled_env
 from tests.invoicing import employer_with_hours, organisation
 
 pytestmark = pytest.mark.faults
@@ -89,13 +90,15 @@ def fault_app(tmp_path):
 
 
 def _worker(url: str, tmp_path, *, burst: bool) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PORTAL_DATABASE_URL": url,
-        "REDIS_URL": _redis_url(),
-        "PORTAL_SECRET_KEY": "faults",
-        "PORTAL_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    env = travelled_env(
+        {
+            **os.environ,
+            "PORTAL_DATABASE_URL": url,
+            "REDIS_URL": _redis_url(),
+            "PORTAL_SECRET_KEY": "faults",
+            "PORTAL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     env.pop("PORTAL_REDIS_URL", None)
     args = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker"]
     with open(tmp_path / f"worker-{time.monotonic_ns()}.log", "wb") as log:
@@ -132,7 +135,7 @@ def _issued(session: Session) -> int:
 def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fault_app, tmp_path):
     app, url = fault_app
     engine = app.extensions["db"].engine
-    monday = date.today() - timedelta(days=date.today().weekday() + 21)
+    monday = dates.today() - timedelta(days=dates.today().weekday() + 21)
     with Session(engine) as session:
         factories.bind(session)
         try:
@@ -148,7 +151,7 @@ def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fau
         from core.db import get_session
 
         session = get_session()
-        run = runs.start_run(session, None, date.today())
+        run = runs.start_run(session, None, dates.today())
         run_id = run.id
         session.commit()
         queue().enqueue(runs.run_job, run_id)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core import dates
 from core.db import database
 from core.models import (
     AuditEvent,
@@ -20,7 +21,6 @@ from core.models import (
     RunStatus,
     TimeEntry,
     invoice_line_entries,
-    utcnow,
 )
 from invoices import credit, issuer, runs
 from invoices.guard import ImmutableInvoice
@@ -73,7 +73,7 @@ def test_finance_issues_a_run_and_the_invoice_is_complete(client, db, as_role, m
     assert 'value="1"' in progress.text and "1 af 1 virksomhed" in progress.text
 
     invoice = db.scalar(select(Invoice).where(Invoice.employer_id == employer.id))
-    today = date.today()
+    today = dates.today()
     assert invoice.display_number == f"F-{today.year}-0001"
     assert invoice.status == InvoiceStatus.ISSUED
     assert invoice.total_ore == 378000 and invoice.vat_ore == 75600
@@ -181,7 +181,7 @@ def test_full_credit_note_round_trip_with_released_hours(app, db, ctx, mailbox):
     issuer.complete(db, note)
     db.commit()
     assert note.kind == InvoiceKind.CREDIT_NOTE
-    assert note.display_number == f"K-{date.today().year}-0001"
+    assert note.display_number == f"K-{dates.today().year}-0001"
     assert note.credited_invoice_id == invoice.id
     assert (note.subtotal_ore, note.vat_ore, note.total_ore) == (
         invoice.subtotal_ore,
@@ -321,7 +321,7 @@ def test_bookkeeping_csv_totals_match_the_invoices(client, db, as_role, app):
         credit.issue_credit_note(db, finance, invoices[0], [invoices[0].lines[0].id], False, "x")
         db.commit()
     as_role(Role.FINANCE)
-    today = date.today().isoformat()
+    today = dates.today().isoformat()
     response = client.get(f"/finance/bookkeeping.csv?date_from={today}&date_to={today}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = [line.split(";") for line in response.text.lstrip("\ufeff").strip().split("\r\n")]
@@ -387,7 +387,7 @@ def killed_run(db, employers: int = 3) -> InvoiceRun:
     db.expire_all()
     run = db.get(InvoiceRun, run.id)
     run.status, run.done = RunStatus.RUNNING, 1
-    run.heartbeat_at = utcnow() - runs.STALLED_AFTER - timedelta(minutes=5)
+    run.heartbeat_at = dates.now() - runs.STALLED_AFTER - timedelta(minutes=5)
     db.commit()
     return run
 

@@ -3,7 +3,7 @@ period end is billed exactly once (credits that release hours count them back)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -125,7 +125,7 @@ def test_every_approved_minute_is_billed_exactly_once(app, steps):
                 if release:  # released hours go back to the employer, who approves them again
                     unsigned = TimeEntry.employer_approved_at.is_(None)
                     for entry in db.scalars(select(TimeEntry).where(unsigned)):
-                        entry.employer_approved_at = datetime.now(UTC)
+                        entry.employer_approved_at = dates.now()
                     db.commit()
             billed_once(db)
         # A final run up to the last shift bills everything that is not settled.

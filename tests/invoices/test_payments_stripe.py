@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from sqlalchemy import func, select
 
+from core import dates
 from core.models import (
     AuditEvent,
     CardIntent,
@@ -184,7 +184,7 @@ def test_tampered_stale_and_wrongly_keyed_webhooks_are_refused(client, db, strip
     body = succeeded(invoice)
     tampered = body.replace(str(invoice.total_ore).encode(), b"1", 1)
     assert deliver(client, tampered, sign(body)).status_code == 400
-    stale = sign(body, timestamp=int(time.time()) - 3600)
+    stale = sign(body, timestamp=int(dates.now().timestamp()) - 3600)
     assert deliver(client, body, stale).status_code == 400
     assert deliver(client, body, sign(body, secret="whsec_someone_else")).status_code == 400
     db.expire_all()

@@ -22,6 +22,13 @@ from tests.racing import Browser, post_many, race
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 
 
+@pytest.fixture(autouse=True)
+def in_november(clock):
+    """Write-offs here are booked on Monday 16 November 2026 (the journal's period), after the
+    part payment of the 10th and before the late one of the 20th."""
+    clock.move_to(datetime(2026, 11, 16, 10, tzinfo=UTC), tick=False)
+
+
 def partly_paid(db):
     """1.250,00 kr. (VAT 250,00) issued 2 November, 500,00 kr. paid by bank on the 10th."""
     organisation(db)

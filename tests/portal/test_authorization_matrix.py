@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import dates
 from core.models import (
     STAFF_ROLES,
     InvoiceStatus,
@@ -230,18 +231,18 @@ def _side(db, label: str) -> Side:
         job_order=factories.JobOrderFactory(employer=employer_user.employer),
         worker=worker,
         status=PlacementStatus.PROPOSED,
-        employer_accepted_at=datetime.now(UTC),
+        employer_accepted_at=dates.now(),
     )
     entry = factories.TimeEntryFactory(
-        placement=placement, work_date=date.today() - timedelta(days=3)
+        placement=placement, work_date=dates.today() - timedelta(days=3)
     )
     invoice = factories.InvoiceFactory(
         employer=employer_user.employer,
         year=2026,
         number=1 if label == "A" else 2,
         status=InvoiceStatus.ISSUED,
-        issue_date=date.today(),
-        due_date=date.today() + timedelta(days=14),
+        issue_date=dates.today(),
+        due_date=dates.today() + timedelta(days=14),
         total_ore=1000,
         subtotal_ore=800,
         vat_ore=200,
@@ -473,9 +474,7 @@ def test_staff_reach_no_route_without_the_second_factor(app, client, db, world, 
     user = world["users"][role]
     secret = pyotp.random_base32()
     if enrolled:  # a minute ago: the code of the step before, so the current one is unused
-        twofactor.enable(
-            db, user, secret, pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=-1)
-        )
+        twofactor.enable(db, user, secret, pyotp.TOTP(secret).at(dates.now(), counter_offset=-1))
     db.commit()
     _log_in(client, None)
     post_form(client, "/auth/login", {"email": user.email, "password": "correct-horse-battery"})
@@ -503,7 +502,7 @@ def test_staff_reach_no_route_without_the_second_factor(app, client, db, world, 
 
     if enrolled:
         response = client.post(
-            gate, data={"csrf_token": token, "code": pyotp.TOTP(secret).at(datetime.now(UTC))}
+            gate, data={"csrf_token": token, "code": pyotp.TOTP(secret).at(dates.now())}
         )
     else:
         page = client.get(gate).text
@@ -512,7 +511,7 @@ def test_staff_reach_no_route_without_the_second_factor(app, client, db, world, 
             data={
                 "csrf_token": token,
                 "enrolment": re.search(r'name="enrolment" type="hidden" value="([^"]+)"', page)[1],
-                "code": pyotp.TOTP(secret_on_page(page)).at(datetime.now(UTC)),
+                "code": pyotp.TOTP(secret_on_page(page)).at(dates.now()),
             },
         )
     assert response.status_code == 302, response.text[:300]

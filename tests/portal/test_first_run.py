@@ -21,7 +21,7 @@ from invoices.stripe_gateway import StripeGateway
 from portal import demo_stripe
 from portal.config import card_payment_status, configure_stripe
 from tests import factories
-from tests.helpers import ROOT, free_port, post_form
+from tests.helpers import ROOT, free_port, post_form, travelled_env
 from tests.invoicing import employer_with_hours, organisation
 from tests.stripe_server import WebhookCatcher
 
@@ -60,6 +60,7 @@ def demo_emulator(tmp_path):
         [sys.executable, "-m", "portal.demo_stripe", "--port", str(port)]
         + ["--state-dir", str(state), "--webhook", catcher.url],
         cwd=ROOT,
+        env=travelled_env(),  # it signs its webhooks with its own clock: the test's moment
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from stdnum.dk import cvr as stdnum_cvr
 
+from core import dates
 from core import models as m
 from invoices import issuer, runs
 from portal.forms import MAX_MONEY_ORE
@@ -135,13 +136,13 @@ def cast(db):
     employer = users[m.Role.EMPLOYER].employer
     worker = factories.worker_profile(users[m.Role.WORKER])
     worker.work_areas = [area]
-    start = date.today() - timedelta(days=60)
+    start = dates.today() - timedelta(days=60)
     order = factories.JobOrderFactory(
         employer=employer,
         work_area=area,
         consultant=consultant,
         status=m.OrderStatus.TAKEN,
-        start_date=date.today() + timedelta(days=3),
+        start_date=dates.today() + timedelta(days=3),
         head_count=3,
     )
     spare = factories.WorkerFactory(first_name="Sofie", last_name="Berg")
@@ -157,20 +158,20 @@ def cast(db):
         worker=worker,
         consultant=consultant,
         status=m.PlacementStatus.PROPOSED,
-        employer_accepted_at=datetime.now(UTC),
+        employer_accepted_at=dates.now(),
     )
-    day = date.today() - timedelta(days=10)
+    day = dates.today() - timedelta(days=10)
     worker_user = users[m.Role.WORKER]
     mine = factories.TimeEntryFactory(
         placement=placement,
         work_date=day,
         entered_by_id=worker_user.id,
-        worker_confirmed_at=datetime.now(UTC),
+        worker_confirmed_at=dates.now(),
     )
     disputed = factories.TimeEntryFactory(
         placement=placement,
         work_date=day - timedelta(days=1),
-        disputed_at=datetime.now(UTC),
+        disputed_at=dates.now(),
         disputed_by_id=users[m.Role.EMPLOYER].id,
         dispute_reason="Forkert",
     )
@@ -192,7 +193,7 @@ def cast(db):
 
 def issued_invoice(db, cast) -> m.Invoice:
     """Issue a real invoice over the cast's approved hours (PDFs and all)."""
-    run = m.InvoiceRun(period_end=date.today(), total=1, errors=[])
+    run = m.InvoiceRun(period_end=dates.today(), total=1, errors=[])
     db.add(run)
     db.flush()
     invoice = runs.issue_for_employer(db, run, cast["employer"].id)
@@ -391,7 +392,7 @@ FORMS: dict[str, FormCase] = {
             "pay_rate_ore": "135,00",
             "bill_rate_ore": "189",
             "hours_per_week": "10",
-            "start_date": (date.today() + timedelta(days=5)).isoformat(),
+            "start_date": (dates.today() + timedelta(days=5)).isoformat(),
         },
         show=[(m.Role.CONSULTANT, lambda c: f"/consultant/orders/{c['order'].id}")],
     ),
@@ -410,25 +411,25 @@ FORMS: dict[str, FormCase] = {
     "placement note": FormCase(
         m.Role.CONSULTANT,
         lambda c: f"/placements/{c['placement'].id}/notes",
-        lambda c: {"note_date": date.today().isoformat(), "kind": "call", "text": "Godt i gang"},
+        lambda c: {"note_date": dates.today().isoformat(), "kind": "call", "text": "Godt i gang"},
         show=PLACEMENT_PAGES,
     ),
     "placement hours change": FormCase(
         m.Role.CONSULTANT,
         lambda c: f"/placements/{c['placement'].id}/hours",
-        lambda c: {"hours_per_week": "12", "effective_from": date.today().isoformat()},
+        lambda c: {"hours_per_week": "12", "effective_from": dates.today().isoformat()},
         show=PLACEMENT_PAGES,
     ),
     "placement end": FormCase(
         m.Role.CONSULTANT,
         lambda c: f"/placements/{c['placement'].id}/end",
-        lambda c: {"reason": "other", "end_date": date.today().isoformat(), "note": "Flyttet"},
+        lambda c: {"reason": "other", "end_date": dates.today().isoformat(), "note": "Flyttet"},
         show=PLACEMENT_PAGES,
     ),
     "shift recording": FormCase(
         m.Role.WORKER,
         lambda c: "/hours/record",
-        lambda c: {"placement_id": str(c["placement"].id), **_shift(date.today())},
+        lambda c: {"placement_id": str(c["placement"].id), **_shift(dates.today())},
         page=lambda c: "/hours/record",
         show=[
             (m.Role.WORKER, lambda c: "/hours/week"),
@@ -472,7 +473,7 @@ FORMS: dict[str, FormCase] = {
         m.Role.FINANCE,
         lambda c: "/finance/invoicing/issue",
         lambda c: {
-            "period_end": date.today().isoformat(),
+            "period_end": dates.today().isoformat(),
             "cadence": "",
             "employer_ids": [str(c["employer"].id)],
         },
@@ -492,8 +493,8 @@ FORMS: dict[str, FormCase] = {
         m.Role.FINANCE,
         lambda c: "/payroll/",
         lambda c: {
-            "start": (date.today() - timedelta(days=90)).isoformat(),
-            "end": date.today().isoformat(),
+            "start": (dates.today() - timedelta(days=90)).isoformat(),
+            "end": dates.today().isoformat(),
             "format": "csv",
             "reexport": "",
         },
@@ -577,7 +578,7 @@ def assert_rows_valid(db) -> None:
     for entry in db.scalars(select(m.TimeEntry)):
         assert 15 <= entry.minutes <= 12 * 60 and 0 <= entry.break_minutes < 12 * 60
         assert _length(entry.note, 0, 500) and _length(entry.dispute_reason, 0, 1000)
-        assert entry.work_date <= date.today() + timedelta(days=2)
+        assert entry.work_date <= dates.today() + timedelta(days=2)
         assert entry.work_date >= entry.placement.start_date
     for invoice in db.scalars(select(m.Invoice).where(m.Invoice.number.is_not(None))):
         assert invoice.subtotal_ore == sum(line.amount_ore for line in invoice.lines)
@@ -779,7 +780,7 @@ def test_posts_without_a_csrf_token_are_refused_everywhere(app, client, db, cast
         f"/placements/{cast['placement'].id}/notes",
         data={
             "csrf_token": stolen,
-            "note_date": date.today().isoformat(),
+            "note_date": dates.today().isoformat(),
             "kind": "call",
             "text": "x",
         },

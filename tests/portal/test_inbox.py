@@ -11,6 +11,7 @@ import flask_babel
 import pytest
 from sqlalchemy import select
 
+from core import dates
 from core import models as m
 from tests import factories
 from tests.helpers import login, post_form
@@ -159,10 +160,10 @@ def test_weeks_to_approve_and_open_invoices_are_links(client, db):
     approved = waiting_shift(placement, date(2026, 11, 18), 60)
     approved.employer_approved_at = datetime(2026, 11, 18, 19, tzinfo=UTC)
     overdue = factories.issued_invoice(
-        employer, total_ore=125000, due_date=date.today() - timedelta(days=3)
+        employer, total_ore=125000, due_date=dates.today() - timedelta(days=3)
     )
     coming = factories.issued_invoice(
-        employer, total_ore=50000, due_date=date.today() + timedelta(days=10)
+        employer, total_ore=50000, due_date=dates.today() + timedelta(days=10)
     )
     paid = factories.issued_invoice(employer, total_ore=20000, paid_ore=20000)
     paid.status = m.InvoiceStatus.PAID
@@ -180,7 +181,7 @@ def test_weeks_to_approve_and_open_invoices_are_links(client, db):
     assert "Approve the hours of week 46" in inbox and "Approve the hours of week 47" in inbox
     assert "1.250,00" in inbox and "500,00" in inbox
     assert inbox.count("Overdue") == 1  # only the invoice past its due date
-    assert (date.today() - timedelta(days=3)).strftime("%d-%m-%Y") in inbox
+    assert (dates.today() - timedelta(days=3)).strftime("%d-%m-%Y") in inbox
     # The tiles: hours (not shifts), each a link to its list.
     cards = re.search(r'<ul class="cards">.*?</ul>', home, re.S).group(0)
     assert "7,08" in cards and "2 shifts" in cards  # numbers stay Danish in English
@@ -234,7 +235,7 @@ def invoice_page(client, db, **invoice_options) -> tuple[m.Invoice, str]:
 
 
 def test_the_invoice_page_says_how_to_pay(client, db):
-    due = date.today() + timedelta(days=14)
+    due = dates.today() + timedelta(days=14)
     invoice, page = invoice_page(client, db, total_ore=125000, due_date=due)
     block = re.search(r'<section class="how-to-pay".*?</section>', page, re.S).group(0)
     assert "How to pay" in block
@@ -271,7 +272,7 @@ def offer_to(worker_user: m.User) -> m.Placement:
         job_order=order,
         worker=factories.worker_profile(worker_user),
         status=m.PlacementStatus.PROPOSED,
-        employer_accepted_at=datetime.now(UTC),
+        employer_accepted_at=dates.now(),
     )
 
 
@@ -329,7 +330,7 @@ def test_another_workers_offer_answers_404(client, db):
 
 
 def shift_data(**changes) -> dict:
-    day = date.today() - timedelta(days=1)
+    day = dates.today() - timedelta(days=1)
     return {
         "work_date": day.isoformat(),
         "start_time": "08:00",

@@ -6,11 +6,12 @@ again: the statement count must not move."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from core import dates
 from core import models as m
 from core.models import Role
 from invoices import reminders, runs
@@ -75,7 +76,7 @@ def test_placements_for_a_worker(client, db, engine, as_role):
             factories.PlacementFactory(
                 worker=worker,
                 status=m.PlacementStatus.PROPOSED,
-                employer_accepted_at=datetime.now(UTC),
+                employer_accepted_at=dates.now(),
             )
 
     assert_constant(client, db, engine, "/placements", for_worker)
@@ -127,7 +128,7 @@ def test_consultant_inbox_and_match(client, db, engine, as_role):
 @pytest.fixture
 def overdue(db):
     """Adds overdue invoices in every reminder stage: due, waiting for its ten days, disputed."""
-    today = reminders.business_today()
+    today = dates.today()
     organisation(db)
 
     def add(n):
@@ -136,7 +137,7 @@ def overdue(db):
             waiting = factories.issued_invoice(due_date=today - timedelta(days=40))
             factories.ReminderFactory(invoice=waiting, sent_on=today - timedelta(days=3))
             disputed = factories.issued_invoice(due_date=today - timedelta(days=40))
-            factories.InvoiceFlagsFactory(invoice=disputed, disputed_at=datetime.now(UTC))
+            factories.InvoiceFlagsFactory(invoice=disputed, disputed_at=dates.now())
             factories.ReminderFactory(invoice=disputed, sent_on=today - timedelta(days=20))
 
     return add
@@ -163,7 +164,7 @@ def test_the_lists_agree_with_plan_next(app, db, ctx, overdue):
     """The database's sorting of overdue invoices is the one plan_next makes invoice by
     invoice (due, waiting, disputed, or no reminder left)."""
     overdue(3)
-    today = reminders.business_today()
+    today = dates.today()
     done = factories.issued_invoice(due_date=today - timedelta(days=90))
     for level in (1, 2, 3):
         factories.ReminderFactory(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
 
+from core import dates
 from core import models as m
 from invoices import bookkeeping, payments, runs
 from portal.services import hours
@@ -108,7 +109,7 @@ def shift_world(committed):
         worker_user = factories.user_for(m.Role.WORKER)
         employer_user = factories.user_for(m.Role.EMPLOYER)
         placement = factories.placement_between(
-            worker_user, employer_user, start_date=date.today() - timedelta(days=30)
+            worker_user, employer_user, start_date=dates.today() - timedelta(days=30)
         )
         session.commit()
         return worker_user, employer_user, placement.id
@@ -129,7 +130,7 @@ def test_a_shift_sent_six_times_at_once_is_stored_once_and_billed_once(app, comm
     worker_user, _employer_user, placement_id = shift_world(committed)
     worker = Browser(app, worker_user)
     for round_ in range(4):
-        day = date.today() - timedelta(days=2 + round_)
+        day = dates.today() - timedelta(days=2 + round_)
         data = {**worker.form("/hours/record"), **shift(placement_id, day, "08:00", "11:15")}
         responses = post_many(worker.tabs(6), "/hours/record", data)
         assert {r.status_code for r in responses} == {302}
@@ -142,7 +143,7 @@ def test_worker_and_employer_recording_overlapping_shifts_at_once_store_one(app,
     worker_user, employer_user, placement_id = shift_world(committed)
     worker, employer = Browser(app, worker_user), Browser(app, employer_user)
     for round_ in range(4):
-        day = date.today() - timedelta(days=2 + round_)
+        day = dates.today() - timedelta(days=2 + round_)
         sends = []
         for browser, (start, end) in ((worker, ("08:00", "12:00")), (employer, ("09:00", "13:00"))):
             data = {**browser.form("/hours/record"), **shift(placement_id, day, start, end)}
@@ -156,14 +157,14 @@ def test_worker_and_employer_recording_overlapping_shifts_at_once_store_one(app,
 
 def test_a_week_approved_four_times_at_once_approves_each_shift_once(app, committed):
     worker_user, employer_user, placement_id = shift_world(committed)
-    monday = hours.week_start(date.today()) - timedelta(days=7)
+    monday = hours.week_start(dates.today()) - timedelta(days=7)
     with seeding(committed) as session:
         placement = session.get(m.Placement, placement_id)
         for day in range(3):
             factories.TimeEntryFactory(
                 placement=placement,
                 work_date=monday + timedelta(days=day),
-                worker_confirmed_at=datetime.now(UTC),
+                worker_confirmed_at=dates.now(),
                 worker_confirmed_by_id=worker_user.id,
             )
     employer = Browser(app, employer_user)
@@ -251,7 +252,10 @@ def test_a_proposal_sent_four_times_at_once_proposes_the_worker_once(app, commit
     with seeding(committed) as session:
         consultant = factories.UserFactory(role=m.Role.CONSULTANT)
         order = factories.JobOrderFactory(
-            status=m.OrderStatus.TAKEN, consultant=consultant, head_count=2, start_date=date.today()
+            status=m.OrderStatus.TAKEN,
+            consultant=consultant,
+            head_count=2,
+            start_date=dates.today(),
         )
         worker = factories.WorkerFactory()
         session.commit()
@@ -262,7 +266,7 @@ def test_a_proposal_sent_four_times_at_once_proposes_the_worker_once(app, commit
         "pay_rate_ore": "135,00",
         "bill_rate_ore": "189,00",
         "hours_per_week": "10",
-        "start_date": (date.today() + timedelta(days=3)).isoformat(),
+        "start_date": (dates.today() + timedelta(days=3)).isoformat(),
     }
     responses = post_many(browser.tabs(TABS), path, data)
     assert {r.status_code for r in responses} == {302}
@@ -380,8 +384,8 @@ def test_reminders_sent_three_times_at_once_send_each_reminder_once(app, committ
         for _ in range(2):
             factories.issued_invoice(
                 total_ore=50000,
-                issue_date=date.today() - timedelta(days=40),
-                due_date=date.today() - timedelta(days=20),
+                issue_date=dates.today() - timedelta(days=40),
+                due_date=dates.today() - timedelta(days=20),
             )
     browser = Browser(app, finance)
     form = browser.form("/finance/reminders")
@@ -395,7 +399,7 @@ def test_approving_and_invoicing_at_the_same_time_bills_each_minute_once(app, co
     worker_user, employer_user, placement_id = shift_world(committed)
     with seeding(committed) as session:
         placement = session.get(m.Placement, placement_id)
-        start = date.today() - timedelta(days=20)
+        start = dates.today() - timedelta(days=20)
         for day in range(5):
             approved_entry(placement, start + timedelta(days=day))
         for day in range(5, 10):
@@ -406,9 +410,9 @@ def test_approving_and_invoicing_at_the_same_time_bills_each_minute_once(app, co
                 end_time=time(12),
                 minutes=240,
                 break_minutes=0,
-                worker_confirmed_at=datetime.now(UTC),
+                worker_confirmed_at=dates.now(),
             )
-        run_id = runs.start_run(session, None, date.today()).id
+        run_id = runs.start_run(session, None, dates.today()).id
     employer = Browser(app, employer_user)
     label = hours.week_label(hours.week_start(start + timedelta(days=7)))
     data = {**employer.form(f"/hours/week?week={label}"), "week": label}
@@ -435,13 +439,13 @@ def test_approving_and_invoicing_at_the_same_time_bills_each_minute_once(app, co
 
 
 def test_old_form_keys_are_forgotten_by_the_cron_command(app, committed):
-    from core.models import Submission, utcnow
+    from core.models import Submission
 
     with seeding(committed) as session:
         session.add_all(
             [
-                Submission(key="old" * 10, created_at=utcnow() - timedelta(days=8)),
-                Submission(key="new" * 10, created_at=utcnow() - timedelta(days=1)),
+                Submission(key="old" * 10, created_at=dates.now() - timedelta(days=8)),
+                Submission(key="new" * 10, created_at=dates.now() - timedelta(days=1)),
             ]
         )
     result = app.test_cli_runner().invoke(args=["prune-submissions"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -147,7 +147,7 @@ def test_bad_cvr_re_renders_with_a_message_and_stores_nothing(client, db, mailbo
 def test_other_bad_input_is_refused_field_by_field(client, db):
     area = factories.WorkAreaFactory()
     db.commit()
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (dates.today() - timedelta(days=1)).isoformat()
     _key, response = submit_public(
         client,
         area,
@@ -160,7 +160,7 @@ def test_other_bad_input_is_refused_field_by_field(client, db):
     assert response.status_code == 400
     for field in ("hours_per_week", "head_count", "start_date", "email", "work_area_id"):
         assert f'id="{field}-error"' in response.text, field
-    start = date.today() + timedelta(days=5)
+    start = dates.today() + timedelta(days=5)
     _key, response = submit_public(
         client, area, start_date=start.isoformat(), end_date=start.isoformat()
     )
@@ -224,7 +224,7 @@ def test_known_cvr_waits_for_the_consultant_then_attaches(client, db, mailbox):
             "pay_rate_ore": "135,00",
             "bill_rate_ore": "189,00",
             "hours_per_week": "10",
-            "start_date": (date.today() + timedelta(days=10)).isoformat(),
+            "start_date": (dates.today() + timedelta(days=10)).isoformat(),
         },
     )
     assert refused.status_code == 400 and count(db, m.Placement) == 0

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from core import dates
 from core import models as m
 from portal.services.placements import rate_range
 from tests import factories
@@ -18,7 +19,7 @@ def propose_data(**changes) -> dict:
         "pay_rate_ore": "135,00",
         "bill_rate_ore": "189,00",
         "hours_per_week": "10",
-        "start_date": (date.today() + timedelta(days=7)).isoformat(),
+        "start_date": (dates.today() + timedelta(days=7)).isoformat(),
     }
     data.update(changes)
     return data
@@ -285,7 +286,7 @@ def test_notes_are_shown_to_staff_only(client, db):
     response = post(
         client,
         f"/placements/{placement.id}/notes",
-        {"note_date": date.today().isoformat(), "kind": "call", "text": secret},
+        {"note_date": dates.today().isoformat(), "kind": "call", "text": secret},
     )
     assert response.status_code == 302
     [note] = db.scalars(select(m.PlacementNote)).all()
@@ -294,7 +295,7 @@ def test_notes_are_shown_to_staff_only(client, db):
     empty = post(
         client,
         f"/placements/{placement.id}/notes",
-        {"note_date": date.today().isoformat(), "kind": "visit", "text": ""},
+        {"note_date": dates.today().isoformat(), "kind": "visit", "text": ""},
     )
     assert empty.status_code == 400
     switch_to(client, finance)
@@ -309,7 +310,7 @@ def test_notes_are_shown_to_staff_only(client, db):
             post(
                 client,
                 f"/placements/{placement.id}/notes",
-                {"note_date": date.today().isoformat(), "kind": "note", "text": "x"},
+                {"note_date": dates.today().isoformat(), "kind": "note", "text": "x"},
             ).status_code
             == 403
         )
@@ -366,7 +367,7 @@ def test_ending_a_placement_with_a_reason(client, db):
     other = post(
         client,
         f"/placements/{placement.id}/end",
-        {"reason": "other", "end_date": date.today().isoformat(), "note": ""},
+        {"reason": "other", "end_date": dates.today().isoformat(), "note": ""},
     )
     assert other.status_code == 400  # "other" needs words
     early = post(
@@ -378,19 +379,19 @@ def test_ending_a_placement_with_a_reason(client, db):
     response = post(
         client,
         f"/placements/{placement.id}/end",
-        {"reason": "ordinary_job", "end_date": date.today().isoformat(), "note": "Fastansat"},
+        {"reason": "ordinary_job", "end_date": dates.today().isoformat(), "note": "Fastansat"},
     )
     assert response.status_code == 302
     db.refresh(placement)
     assert placement.status == m.PlacementStatus.ENDED
     assert (placement.end_reason, placement.end_note) == ("ordinary_job", "Fastansat")
-    assert placement.end_date == date.today()
+    assert placement.end_date == dates.today()
     assert db.get(m.Worker, cast["worker"].id).status == m.WorkerStatus.AVAILABLE
     assert "placement.ended" in audit_actions(db, placement)
     again = post(
         client,
         f"/placements/{placement.id}/end",
-        {"reason": "stopped", "end_date": date.today().isoformat()},
+        {"reason": "stopped", "end_date": dates.today().isoformat()},
     )
     assert again.status_code == 400
     switch_to(client, cast["employer_user"])

@@ -12,6 +12,7 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from core import dates
 from core import models as m
 from core.errors import Conflict, Invalid, NotAllowed, NotFound
 from portal.blueprints.calendar import fold, ics_text
@@ -527,7 +528,7 @@ def test_ics_text_is_escaped_and_folded_without_splitting_a_character():
 def racing_world(committed):
     from tests.portal.test_nothing_twice import seeding
 
-    yesterday = hours.business_today() - timedelta(days=1)
+    yesterday = dates.today() - timedelta(days=1)
     with seeding(committed) as session:
         worker_user = factories.user_for(Role.WORKER)
         employer_user = factories.user_for(Role.EMPLOYER)

@@ -21,14 +21,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.helpers import IN_CI, ROOT, free_port
+from core import dates
+from tests.helpers import IN_CI, ROOT, free_port, travelled_env
 from tests.invoicing import pdf_text
 
 pytestmark = pytest.mark.production
@@ -74,18 +74,20 @@ def smoke_database():
 def stack(smoke_database, tmp_path):
     """`make serve` on a free loopback port; yields (base url, environment, log path)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "PORTAL_DATABASE_URL": smoke_database,
-        "REDIS_URL": _separate_redis_db(REDIS),
-        "PORTAL_SECRET_KEY": secrets.token_hex(32),
-        "PORTAL_SESSION_COOKIE_SECURE": "false",
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-        "PORTAL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "WEB_CONCURRENCY": "2",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
+    env = travelled_env(
+        {
+            **os.environ,
+            "PORTAL_DATABASE_URL": smoke_database,
+            "REDIS_URL": _separate_redis_db(REDIS),
+            "PORTAL_SECRET_KEY": secrets.token_hex(32),
+            "PORTAL_SESSION_COOKIE_SECURE": "false",
+            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+            "PORTAL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "WEB_CONCURRENCY": "2",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+    )
     env.pop("PORTAL_REDIS_URL", None)
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
@@ -177,7 +179,7 @@ def test_production_stack_logs_in_runs_invoicing_through_the_queue_and_serves_th
     assert status == 200 and url == base + "/", url
     assert b"finance@demo.dk" in page or "Økonomi".encode() in page
 
-    today = date.today().isoformat()
+    today = dates.today().isoformat()
     status, _url, preview = browser.get(f"/finance/invoicing?period_end={today}&cadence=")
     assert status == 200
     employer_ids = re.findall(rb'name="employer_ids" value="(\d+)"', preview)

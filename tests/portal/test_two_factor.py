@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from datetime import UTC, datetime
 
 import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from core import settings
+from core import dates, settings
 from core.models import AuditEvent, RecoveryCode, Role, User
 from portal import create_app
 from portal.auth import PENDING
@@ -45,7 +43,7 @@ def english(request):
 
 def code(secret: str, offset: int = 0) -> str:
     """The code an authenticator app shows now (offset: steps of 30 s before or after)."""
-    return pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=offset)
+    return pyotp.TOTP(secret).at(dates.now(), counter_offset=offset)
 
 
 def enrol(db, user: User) -> tuple[str, list[str]]:
@@ -226,7 +224,7 @@ def test_the_waiting_marker_expires_after_five_minutes(client, db):
     secret, _codes = enrol(db, user)
     password_only(client, user)
     with client.session_transaction() as session:
-        session[PENDING] = {**session[PENDING], "at": int(time.time()) - 301}
+        session[PENDING] = {**session[PENDING], "at": int(dates.now().timestamp()) - 301}
     response = send_code(client, {"code": code(secret)})
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
     assert client.get("/workers").headers["Location"].startswith("/auth/login")

@@ -5,13 +5,13 @@ here; the Danish forms are the catalogue's."""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import flask_babel
 import pytest
 from flask_babel import force_locale
 
-from core import mail
+from core import dates, mail
 from core.models import Role
 from portal.services import hours
 from tests import factories
@@ -35,7 +35,7 @@ def test_approving_a_week_counts_the_shifts_in_words(client, db, as_role, shifts
     employer = as_role(Role.EMPLOYER)
     worker = factories.user_for(Role.WORKER)
     # Last week's Monday: worked, whatever the time of day the test runs.
-    monday = date.today() - timedelta(days=date.today().weekday() + 7)
+    monday = dates.today() - timedelta(days=dates.today().weekday() + 7)
     placement = factories.placement_between(worker, employer, start_date=monday - timedelta(7))
     for n in range(shifts):
         hours.record_shift(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, dates
 from core import settings as settings_service
 from core.errors import Invalid, NotAllowed, NotFound
 from core.models import (
@@ -22,7 +22,6 @@ from core.models import (
     TimeEntry,
     TimeEntryChange,
     User,
-    utcnow,
 )
 from core.shifts import ONE_SIDE_SIGNED
 from portal.services.hours import notifications
@@ -113,7 +112,7 @@ def record_shift(
         raise NotFound()
     if placement.status != PlacementStatus.ACTIVE:
         raise Invalid(_("Hours can only be recorded on an active job."))
-    now = now or utcnow()
+    now = now or dates.now()
     shift = Shift(
         shift.work_date, shift.start_time, shift.end_time, shift.break_minutes, shift.note.strip()
     )
@@ -134,7 +133,7 @@ def edit_entry(
 ) -> None:
     """Change a shift: the editor's side is signed, the other side must confirm again."""
     party = authorize(session, entry, by, Action.EDIT)
-    now = now or utcnow()
+    now = now or dates.now()
     shift = Shift(
         shift.work_date, shift.start_time, shift.end_time, shift.break_minutes, shift.note.strip()
     )
@@ -154,14 +153,14 @@ def edit_entry(
 def confirm_entry(session: Session, by: User, entry: TimeEntry, *, now=None) -> None:
     """The worker signs an entry the employer (or a consultant) recorded."""
     authorize(session, entry, by, Action.CONFIRM)
-    _sign(entry, Party.WORKER, by, now or utcnow())
+    _sign(entry, Party.WORKER, by, now or dates.now())
     audit.record(session, by, "time_entry.confirmed", entry)
 
 
 def approve_entry(session: Session, by: User, entry: TimeEntry, *, now=None) -> None:
     """The employer signs an entry the worker (or a consultant) recorded."""
     authorize(session, entry, by, Action.APPROVE)
-    _sign(entry, Party.EMPLOYER, by, now or utcnow())
+    _sign(entry, Party.EMPLOYER, by, now or dates.now())
     audit.record(session, by, "time_entry.approved", entry)
 
 
@@ -173,7 +172,8 @@ def dispute_entry(session: Session, by: User, entry: TimeEntry, reason: str, *, 
         raise Invalid(_("Tell the consultant what is wrong with the shift."))
     if len(reason) > MAX_REASON_LENGTH:
         raise Invalid(_("The reason can be at most 1000 characters."))
-    entry.disputed_at, entry.disputed_by_id, entry.dispute_reason = now or utcnow(), by.id, reason
+    entry.disputed_at = now or dates.now()
+    entry.disputed_by_id, entry.dispute_reason = by.id, reason
     _remember(session, entry, by, EntryChangeKind.DISPUTED, before=snapshot(entry), note=reason)
     audit.record(session, by, "time_entry.disputed", entry, reason=reason)
     notifications.dispute_raised(session, entry, by, reason)
@@ -184,7 +184,7 @@ def correct_entry(
 ) -> None:
     """The consultant changes a disputed entry; both sides must confirm it again."""
     authorize(session, entry, by, Action.CORRECT)
-    now = now or utcnow()
+    now = now or dates.now()
     note = (note or "").strip()
     if not note:
         raise Invalid(_("Explain the correction to both sides."))
@@ -213,7 +213,7 @@ def resolve_dispute(session: Session, by: User, entry: TimeEntry, note: str, *, 
         raise Invalid(_("Write a note to both sides about the decision."))
     _clear_dispute(entry)
     # The side that disputed has not signed; its auto-approval clock starts again now.
-    entry.resolved_at = now or utcnow()
+    entry.resolved_at = now or dates.now()
     _remember(session, entry, by, EntryChangeKind.RESOLVED, before=snapshot(entry), note=note)
     audit.record(session, by, "time_entry.resolved", entry, note=note)
     notifications.dispute_closed(session, entry, by, note, corrected=False)
@@ -250,7 +250,7 @@ def confirm_week(session: Session, by: User, monday: date) -> int:
 
 def auto_approve(session: Session, now: datetime | None = None) -> int:
     """Sign the missing side of entries left unanswered for N days; safe to run any time."""
-    now = now or utcnow()
+    now = now or dates.now()
     days = settings_service.get(session).auto_approve_days
     candidates = session.scalars(
         select(TimeEntry).where(

@@ -9,15 +9,13 @@ from typing import Any
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from core import audit, links, mail
+from core import audit, dates, links, mail
 from core.models import (
     HoursReminder,
     TimeEntry,
     User,
-    utcnow,
 )
 from portal.services.hours.queries import employer_users, waiting_by_user
-from portal.services.hours.rules import business_today
 
 
 def dispute_raised(session: Session, entry: TimeEntry, by: User, reason: str) -> None:
@@ -61,12 +59,12 @@ def notify(session: Session, users: list[User], template: str, **context: Any) -
 
 def send_reminders(session: Session, now: datetime | None = None) -> int:
     """E-mail everyone with entries waiting for them, at most once per Copenhagen day."""
-    now = now or utcnow()
-    today = business_today(now)
+    now = now or dates.now()
+    today = dates.local_date(now or dates.now())
     sent = 0
     for user_id, (user, count) in sorted(waiting_by_user(session).items()):
         last = session.get(HoursReminder, user_id)
-        if last is not None and business_today(last.last_sent_at) == today:
+        if last is not None and dates.local_date(last.last_sent_at) == today:
             continue
         notify(
             session, [user], "hours_reminder", count=count, link=links.absolute_url("hours.week")

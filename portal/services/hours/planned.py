@@ -32,7 +32,6 @@ from core.models import (
     Role,
     TimeEntry,
     User,
-    utcnow,
 )
 from portal.services.hours.commands import record_shift
 from portal.services.hours.queries import _placement_scope
@@ -41,7 +40,6 @@ from portal.services.hours.rules import (
     MIN_SHIFT_MINUTES,
     Party,
     Shift,
-    business_today,
     hhmm,
     interval_of,
     party_of,
@@ -328,7 +326,7 @@ def confirm_planned(
     rule of a recorded shift applies); the worker's side is signed."""
     if party_of(by, placement) != Party.WORKER:
         raise NotFound()
-    if work_date > business_today(now):
+    if work_date > dates.local_date(now or dates.now()):
         raise Invalid(_("You can confirm a planned shift on its day or after it."))
     start_time = start_time.replace(second=0, microsecond=0)
     entries = _entries(session, [placement.id], work_date, work_date)
@@ -370,7 +368,7 @@ def new_feed(session: Session, user: User) -> str:
     which is not stored and so can be shown only now."""
     if user.role not in FEED_ROLES:
         raise NotAllowed(_("Only workers and employers have a calendar of planned shifts."))
-    _revoke_all(session, user, utcnow())
+    _revoke_all(session, user, dates.now())
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(user_id=user.id, token_hash=_token_hash(token))
     session.add(feed)
@@ -380,7 +378,7 @@ def new_feed(session: Session, user: User) -> str:
 
 def revoke_feeds(session: Session, user: User) -> int:
     """Stop the user's calendar address: it answers 404 from now on. Returns how many."""
-    revoked = _revoke_all(session, user, utcnow())
+    revoked = _revoke_all(session, user, dates.now())
     if revoked:
         audit.record(session, user, "calendar_feed.revoked", user, count=revoked)
     return revoked
@@ -403,6 +401,6 @@ def feed_owner(session: Session, token: str) -> User:
 def feed_shifts(session: Session, user: User, now: datetime | None = None) -> list[PlannedShift]:
     """What a calendar address lists: the planned shifts of the past two and the coming
     eight weeks, recorded or not (a calendar keeps the days that were worked)."""
-    today = business_today(now)
+    today = dates.local_date(now or dates.now())
     start, end = today - timedelta(days=FEED_DAYS_BACK), today + timedelta(days=FEED_DAYS_AHEAD)
     return planned_shifts(session, user, start, end)

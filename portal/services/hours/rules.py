@@ -105,11 +105,6 @@ def authorize(session: Session, entry: TimeEntry, user: User, action: Action) ->
 # --- Dates, shifts and arithmetic ------------------------------------------------------------
 
 
-def business_today(now: datetime | None = None) -> date:
-    """Today in Copenhagen, where the shifts happen."""
-    return dates.today(now)
-
-
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -196,7 +191,7 @@ def validate_shift(
         raise Invalid(_("The break must be shorter than the shift."))
     if len(shift.note) > MAX_NOTE_LENGTH:
         raise Invalid(_("The note can be at most 500 characters."))
-    if shift.work_date > business_today(now) + timedelta(days=1):
+    if shift.work_date > dates.local_date(now or dates.now()) + timedelta(days=1):
         raise Invalid(_("Hours can be recorded at most one day ahead."))
     if shift.work_date < placement.start_date:
         raise Invalid(
