@@ -34,8 +34,22 @@ class JobQueue:
             from redis import Redis
             from rq import Queue
 
-            self._queue = Queue(self.name, connection=Redis.from_url(self.redis_url))
+            # Short timeouts: a Redis that is down or unreachable costs a page a second, not
+            # a gunicorn worker (the caller decides what waits for it: nothing is lost).
+            redis = Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=5)
+            self._queue = Queue(self.name, connection=redis)
         return self._queue
+
+    def try_enqueue(self, func: Callable, *args: Any, **kwargs: Any) -> bool:
+        """Queue the call if Redis takes it; False (logged) when Redis cannot be reached.
+        For work whose truth is in the database already (a queued run, an outbox row): a
+        worker or the cron picks it up when Redis is back."""
+        try:
+            self.enqueue(func, *args, **kwargs)
+        except Exception as error:
+            log.warning("could not queue %s: %s", getattr(func, "__name__", func), error)
+            return False
+        return True
 
     def enqueue(self, func: Callable, *args: Any, retries: int = 0, **kwargs: Any) -> str | None:
         """Queue func(*args); returns the RQ job id, or None when it already ran inline."""

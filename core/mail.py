@@ -1,14 +1,11 @@
-"""Outgoing e-mail: subject and body from templates/email/, queued on the database session
-until it commits, then sent behind one class: SMTP when configured, else .eml files in an
-outbox."""
+"""Outgoing e-mail: subject and body from templates/email/, written to the outbox with the
+fact it reports (`queue`), and sent by core.outbox behind one class: SMTP when configured,
+else .eml files in a folder."""
 
 from __future__ import annotations
 
-import atexit
 import logging
-import queue as queue_module
 import smtplib
-import threading
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -16,12 +13,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context
-from sqlalchemy import event
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from core import dates
-from core.jobs import job
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +34,7 @@ class Message:
     subject: str
     body: str
     attachments: list[Attachment] = field(default_factory=list)
+    kind: str = "email"  # what the outbox lists it as ("account", "order", ...)
 
 
 class Mailer:
@@ -73,13 +69,14 @@ class Mailer:
             timeout=config.get("SMTP_TIMEOUT", 10),
         )
 
-    def build(self, message: Message) -> EmailMessage:
+    def build(self, message: Message, message_id: str | None = None) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.to
         email["Subject"] = message.subject
         email["Date"] = format_datetime(dates.now())
-        email["Message-ID"] = f"<{uuid.uuid4()}@smajob.local>"
+        # The outbox row's id: every attempt of one message carries the same Message-ID.
+        email["Message-ID"] = message_id or f"<{uuid.uuid4()}@smajob.local>"
         email.set_content(message.body)
         for attachment in message.attachments:
             maintype, subtype = attachment.mimetype.split("/", 1)
@@ -91,22 +88,24 @@ class Mailer:
             )
         return email
 
-    def send(self, message: Message) -> None:
-        """Deliver one message; raises on failure so callers can record and retry."""
-        email = self.build(message)
+    def send(self, message: Message, message_id: str | None = None) -> str:
+        """Deliver one message; returns what the server answered (or the file written) and
+        raises on any failure (OSError, smtplib.SMTPException) for the outbox to record."""
+        email = self.build(message, message_id)
         if not self.host:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             stamp = dates.now().strftime("%Y%m%dT%H%M%S")
             path = self.outbox_dir / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             path.write_bytes(email.as_bytes())
             log.info("e-mail to %s written to %s", message.to, path)
-            return
+            return str(path)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(email)
+            return "250 accepted by " + self.host
 
 
 def compose(template: str, **context: Any) -> tuple[str, str]:
@@ -126,81 +125,14 @@ def mailer() -> Mailer:
 
 
 def queue(session: Session, message: Message) -> None:
-    """Send the message once the session commits; a rollback drops it."""
-    if not session.in_transaction():
-        session.begin()  # so that a rollback before any SQL still discards the message
-    session.info.setdefault("outgoing_mail", []).append((mailer(), message))
+    """Write the message to the outbox in the caller's transaction: it leaves once that
+    commits (and is tried again until delivered); a rollback drops it with the fact."""
+    from core import outbox
 
-
-def _after_commit(session: Session) -> None:
-    outgoing = session.info.pop("outgoing_mail", [])
-    if outgoing and has_request_context():
-        # Not in the request: no page waits for the mail server, and no page's timing tells
-        # whether an e-mail went out (whether an address has an account).
-        current_app.extensions["postbox"].post(outgoing)
-    else:
-        _send_all(outgoing)
-
-
-def _send_all(outgoing: list[tuple[Mailer, Message]]) -> None:
-    for sender, message in outgoing:
-        try:
-            sender.send(message)
-        except (OSError, smtplib.SMTPException):
-            # The data is committed; an e-mail that failed can be requested again.
-            log.exception("could not send e-mail to %s", message.to)
-
-
-class Postbox:
-    """E-mail that web requests committed, sent beside them: by an RQ worker when the job
-    queue runs on Redis (retried there), otherwise by one background thread per process."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._queue: queue_module.Queue = queue_module.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def post(self, outgoing: list[tuple[Mailer, Message]]) -> None:
-        jobs = self.app.extensions["jobs"]
-        if jobs.mode == "rq":
-            jobs.enqueue(send_messages, [message for _sender, message in outgoing], retries=3)
-            return
-        with self._lock:  # started on first use: after gunicorn has forked its workers
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="postbox", daemon=True)
-                self._thread.start()
-        self._queue.put(outgoing)
-
-    def _run(self) -> None:
-        while True:
-            outgoing = self._queue.get()
-            try:
-                _send_all(outgoing)
-            finally:
-                self._queue.task_done()
-
-    def wait(self) -> None:
-        """Return once everything posted so far has been sent (tests; process exit)."""
-        self._queue.join()
-
-
-def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the whole unit of work was rolled back
-        session.info.pop("outgoing_mail", None)
-
-
-@job
-def send_messages(messages: list[Message]) -> None:
-    """The background job: send messages a request committed (raises for RQ to retry)."""
-    for message in messages:
-        mailer().send(message)
+    if message.attachments:
+        raise ValueError("attachments come from the document an outbox kind refers to")
+    outbox.add(session, message.kind, message.to, subject=message.subject, body=message.body)
 
 
 def init_app(app: Flask) -> None:
     app.extensions["mailer"] = Mailer.from_config(app.config)
-    app.extensions["postbox"] = postbox = Postbox(app)
-    atexit.register(postbox.wait)  # a process that ends still sends what it committed
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core import dates
@@ -146,6 +147,20 @@ class EinvoiceState(enum.StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # the receiver or the access point refused it (the reason is kept)
     FAILED = "failed"  # did not reach the access point; sent again with back-off
+
+
+class OutboxState(enum.StrEnum):
+    QUEUED = "queued"  # written with its fact, waiting for the first attempt
+    SENDING = "sending"  # a sender holds it until lease_until (then it is due again)
+    RETRYING = "retrying"  # an attempt failed; tried again at next_attempt_at
+    DELIVERED = "delivered"  # the channel took it (the mail server, the folder, the access point)
+    GIVEN_UP = "given_up"  # no more attempts: the reason is kept and finance sees it
+
+
+class OutboxChannel(enum.StrEnum):
+    EMAIL = "email"
+    EINVOICE = "einvoice"  # to a public body through the access point (folder or API)
+    WEBHOOK = "webhook"
 
 
 class RunStatus(enum.StrEnum):
@@ -1000,7 +1015,8 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     level: Mapped[int]
-    sent_on: Mapped[date]  # the business date it went out (Copenhagen)
+    # The business date it was decided (Copenhagen): its interest runs to this day.
+    sent_on: Mapped[date]
     principal_ore: Mapped[int] = mapped_column(BigInteger)  # open amount of the invoice then
     fee_ore: Mapped[int] = mapped_column(default=0)
     compensation_ore: Mapped[int] = mapped_column(default=0)
@@ -1011,9 +1027,25 @@ class Reminder(Base):
     interest_ore: Mapped[int] = mapped_column(BigInteger, default=0)
     total_due_ore: Mapped[int] = mapped_column(BigInteger)  # everything claimed on this reminder
     email_to: Mapped[str] = mapped_column(String(254), default="")
+    # Written once, when its e-mail was delivered: the PDF as it went out (dated that day, its
+    # deadline counted from it). Only a delivered reminder counts: its fee and interest stand
+    # on the account, and the rest before the next one runs from this day (renteloven § 9 b).
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None]
+    delivered_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @hybrid_property
+    def delivered(self) -> bool:
+        """The one rule of when a reminder counts: once its e-mail was delivered."""
+        return self.delivered_on is not None
+
+    @delivered.inplace.expression
+    @classmethod
+    def _delivered_expression(cls):
+        return cls.delivered_on.is_not(None)
+
     created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     invoice: Mapped[Invoice] = relationship()
@@ -1022,6 +1054,48 @@ class Reminder(Base):
         UniqueConstraint("invoice_id", "level", name="uq_reminders_invoice_level"),
         CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
         CheckConstraint("fee_ore >= 0 AND fee_ore <= 10000", name="fee_cap"),
+    )
+
+
+# --- What leaves the portal ---------------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """One message that leaves the portal (an e-mail, an e-invoice, a webhook), written in the
+    same transaction as the fact it reports and sent by core.outbox until the channel takes it
+    or it is given up. Redis only wakes the sender: this row is the truth."""
+
+    __tablename__ = "outbox_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # "invoice", "reminder", "account" ...
+    channel: Mapped[OutboxChannel] = mapped_column(enum_column(OutboxChannel))
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    # The stable content, or empty when it is composed from the frozen document it refers to.
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # The Message-ID (e-mail) or idempotency id (access point, webhook): the same on every
+    # attempt, so a receiver can tell a repeat from a new message.
+    message_id: Mapped[str] = mapped_column(String(120), unique=True)
+    # One row per fact: a second write of the same fact (a retried job) finds the first.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"), index=True)
+    state: Mapped[OutboxState] = mapped_column(enum_column(OutboxState), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=dates.now)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(200), default="")  # what the channel answered
+    created_at: Mapped[datetime] = mapped_column(default=dates.now)
+    delivered_at: Mapped[datetime | None]
+    given_up_at: Mapped[datetime | None]
+
+    invoice: Mapped[Invoice | None] = relationship()
+    reminder: Mapped[Reminder | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "state", "next_attempt_at"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 
 

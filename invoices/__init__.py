@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # the app is handed in; billing itself never imports Flask
 
 def init_app(app: Flask) -> None:
     """Wire billing into the app: the immutability guard, the PDF engine, Stripe, the CLI."""
-    from invoices import cli, einvoice_rules, guard, pdf
+    # Loading them registers billing's kinds of outbox message (invoice, e-invoice, reminder).
+    from invoices import cli, delivery, einvoice_delivery, einvoice_rules, guard, pdf, reminders  # noqa: F401
     from invoices.stripe_gateway import StripeGateway
 
     guard.install()

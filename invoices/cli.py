@@ -132,11 +132,6 @@ def init_app(app: Flask) -> None:
             raise click.BadParameter("--to is before --from")
         click.echo(journal.journal_csv(get_session(), start, end, bom=False), nl=False)
 
-    @invoices_group.command("retry-deliveries")
-    def retry_deliveries() -> None:
-        """E-mail again the invoices whose delivery failed (cron-able)."""
-        click.echo(f"{counted(delivery.retry_failed(), 'invoice', 'invoices')} sent.")
-
     @app.cli.group("reminders")
     def reminders_group() -> None:
         """Payment reminders (rykkere) under renteloven."""
@@ -158,16 +153,34 @@ def init_app(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst: bool) -> None:
-        """Run an RQ worker for the portal's queue (needs REDIS_URL)."""
-        from redis import Redis
+        """Run an RQ worker for the portal's queue (needs REDIS_URL); it waits for Redis to
+        come back instead of exiting."""
+        import time
+
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
         from rq import Worker
 
-        url = current_app.config.get("REDIS_URL")
-        if not url:
+        from core import outbox
+
+        if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("Set REDIS_URL (or PORTAL_REDIS_URL) to run a worker.")
-        # A worker that died between issuing and rendering left numbered invoices without
-        # documents: finishing them is the first job. A job, not a call here: jobs run in a
-        # forked work horse, and the e-invoice rules' runtime (Saxon) must never start in this
-        # parent process, because it does not survive the fork of the next job.
-        queue().enqueue(delivery.finish_unrendered)
-        Worker([queue().name], connection=Redis.from_url(url)).work(burst=burst)
+        jobs, failures = queue(), 0
+        while True:
+            try:
+                jobs.queue.connection.ping()
+                # What waited while no worker was here: documents a dead worker left
+                # unrendered, runs whose job was lost, messages whose wake-up was. Jobs, not
+                # calls here: jobs run in a forked work horse, and the e-invoice rules' runtime
+                # (Saxon) must never start in this parent, as it does not survive the fork.
+                jobs.enqueue(delivery.finish_unrendered)
+                jobs.enqueue(runs.resume_waiting_job)
+                jobs.enqueue(outbox.send_due_job)
+                failures = 0
+                Worker([jobs.name], connection=jobs.queue.connection).work(burst=burst)
+                return
+            except (RedisDown, RedisSlow) as error:
+                failures += 1
+                wait = min(2**failures, 30)
+                click.echo(f"Redis is unreachable ({error}); trying again in {wait} s.", err=True)
+                time.sleep(wait)

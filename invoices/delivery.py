@@ -1,21 +1,33 @@
-"""E-mailing issued invoices and credit notes with their PDFs; failures are kept and retried."""
+"""Issued invoices and credit notes leave through the outbox (core.outbox): the e-mail with
+the archived PDFs to the buyer's invoice address, and for a public body the e-invoice to the
+access point (invoices.einvoice_delivery). Both rows are written in the transaction that
+numbers the document (`queue_documents`, called by the issuer), so a worker killed after the
+commit, a Redis that is down or a mail server that refuses loses neither: the sender renders
+what a crash left unrendered, then sends, and tries again until delivered or given up.
+
+The invoice keeps a summary of its e-mail's way (delivery_state, attempts, error) for its
+pages; the outbox row is the truth."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core import dates, mail
+from core import dates, mail, outbox
 from core.db import database
 from core.i18n import force_locale
-from core.jobs import job, queue, under_rq
-from core.models import DeliveryState, EinvoiceState, Invoice
-from invoices import einvoice_delivery, issuer
+from core.models import (
+    DeliveryState,
+    Invoice,
+    OutboxChannel,
+    OutboxMessage,
+    User,
+)
+from invoices import issuer
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
 
 
 def message_for(invoice: Invoice) -> mail.Message:
@@ -41,92 +53,87 @@ def card_pay_link(invoice: Invoice) -> str | None:
     return payments.pay_url(invoice) if payments.payable(invoice) else None
 
 
-def render_and_deliver(invoice_id: int) -> None:
-    """Just after issuing (a credit note from a page): its documents now, so the page that
-    follows shows them, then the e-mail in the background. A rendering failure is logged and
-    left to the delivery job, which renders what is missing before it sends."""
+def ready(session: Session, invoice_id: int | None) -> Invoice:
+    """The issued document with every rendition archived: what a crash left unrendered is
+    rendered now (once, whoever else is at it). Raises while it cannot be: tried again."""
+    issuer.render_missing(database().sessionmaker, invoice_id)
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.number is None:
+        raise outbox.Refused(f"invoice {invoice_id} is not issued")
+    session.refresh(invoice)
+    if not invoice.documents_ready:
+        raise RuntimeError(f"the documents of {invoice.display_number} are not rendered yet")
+    return invoice
+
+
+def _compose(session: Session, row: OutboxMessage) -> outbox.Envelope:
+    invoice = ready(session, row.invoice_id)
+    message = message_for(invoice)
+    return outbox.Envelope(row.recipient, message.subject, message.body, message.attachments)
+
+
+def _delivered(session: Session, row: OutboxMessage, _envelope: outbox.Envelope) -> None:
+    invoice = session.get(Invoice, row.invoice_id)
+    invoice.delivery_state, invoice.delivered_at = DeliveryState.SENT, dates.now()
+    invoice.delivery_attempts, invoice.delivery_error = row.attempts, ""
+
+
+def _failed(session: Session, row: OutboxMessage) -> None:
+    invoice = session.get(Invoice, row.invoice_id)
+    if invoice.delivery_state != DeliveryState.SENT:
+        invoice.delivery_state = DeliveryState.FAILED
+    invoice.delivery_attempts, invoice.delivery_error = row.attempts, row.last_error[:500]
+
+
+for _kind in ("invoice", "credit_note"):
+    outbox.register(
+        outbox.Kind(
+            _kind, OutboxChannel.EMAIL, compose=_compose, delivered=_delivered, failed=_failed
+        )
+    )
+
+
+def send_again(session: Session, invoice: Invoice, by: User | None = None) -> OutboxMessage:
+    """Finance's *Send again* on an invoice page: its e-mail once more (the caller commits;
+    the sender is woken with the commit)."""
+    kind = "credit_note" if invoice.is_credit_note else "invoice"
+    row = latest(session, invoice.id, kind)
+    if row is None:
+        return outbox.add(session, kind, invoice.buyer_party.email or "", invoice_id=invoice.id)
+    outbox.resend(session, row, by)
+    return row
+
+
+def latest(session: Session, invoice_id: int, kind: str) -> OutboxMessage | None:
+    """The newest outbox row of that kind for the document."""
+    return session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.invoice_id == invoice_id, OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def render_now(invoice_id: int) -> None:
+    """Just after issuing from a page: the documents now, so the page that follows shows
+    them. A failure is logged and left to the sender, which renders before it sends."""
     try:
         issuer.render_missing(database().sessionmaker, invoice_id)
     except Exception:
-        log.exception("documents of invoice %s failed; the delivery job retries", invoice_id)
-    queue().enqueue(deliver, invoice_id, retries=3)
-
-
-@job
-def deliver(invoice_id: int, force: bool = False) -> bool:
-    """Send the invoice once (or again with force); record the outcome on the invoice.
-
-    Nothing goes out before its documents exist: what is missing is rendered first. Raises
-    after recording a failure when running under RQ, so RQ retries it."""
-    factory = database().sessionmaker
-    issuer.render_missing(factory, invoice_id)
-    with factory() as session:
-        # The row lock makes two deliveries queued for the same invoice (a run resumed while
-        # render-missing ran) send one e-mail: the second waits, then finds it sent.
-        invoice = session.get(Invoice, invoice_id, with_for_update=True)
-        if invoice is None or not invoice.documents_ready:
-            return False
-        if einvoice_delivery.due(invoice) and invoice.einvoice_state in (
-            None,
-            EinvoiceState.QUEUED,
-        ):
-            # A public body's e-invoice goes to the access point in its own job (retried on
-            # its own; a second job finds it sent and stops).
-            invoice.einvoice_state = EinvoiceState.QUEUED
-            session.commit()
-            queue().enqueue(einvoice_delivery.send, invoice_id, retries=5)
-            invoice = session.get(Invoice, invoice_id, with_for_update=True)
-        if invoice.delivery_state == DeliveryState.SENT and not force:
-            return True
-        message = message_for(invoice)
-        invoice.delivery_attempts += 1
-        try:
-            if not message.to:
-                raise smtplib.SMTPRecipientsRefused({"": (550, b"no invoice e-mail address")})
-            mail.mailer().send(message)
-        except (OSError, smtplib.SMTPException) as error:
-            invoice.delivery_state = DeliveryState.FAILED
-            invoice.delivery_error = str(error)[:500] or type(error).__name__
-            session.commit()
-            log.warning("invoice %s not delivered: %s", invoice.display_number, error)
-            if under_rq():
-                raise
-            return False
-        invoice.delivery_state = DeliveryState.SENT
-        invoice.delivery_error = ""
-        invoice.delivered_at = dates.now()
-        session.commit()
-        return True
+        log.exception("documents of invoice %s failed; the outbox sender renders them", invoice_id)
 
 
 def finish_unrendered() -> int:
     """Render the documents of every issued invoice that lacks them (a worker died between
-    issuing and rendering) and queue the delivery of each; returns how many were finished.
-
-    A document another worker is rendering at the same moment is stored once, by whichever
-    commits first; only that one queues the e-mail."""
+    issuing and rendering); returns how many were finished. Their messages wait in the
+    outbox already and go out with the next send."""
     factory = database().sessionmaker
     finished = 0
     for invoice_id in issuer.unrendered(factory):
         try:
-            stored = issuer.render_missing(factory, invoice_id)
+            finished += issuer.render_missing(factory, invoice_id)
         except Exception:
             log.exception("documents of invoice %s failed", invoice_id)
-            continue
-        if stored:
-            finished += 1
-            queue().enqueue(deliver, invoice_id, retries=3)
+    if finished:
+        outbox.wake()
     return finished
-
-
-def retry_failed() -> int:
-    """Try again every failed delivery that has attempts left; return how many went out."""
-    factory = database().sessionmaker
-    with factory() as session:
-        ids = session.scalars(
-            select(Invoice.id).where(
-                Invoice.delivery_state == DeliveryState.FAILED,
-                Invoice.delivery_attempts < MAX_ATTEMPTS,
-            )
-        ).all()
-    return sum(1 for invoice_id in ids if deliver(invoice_id))

@@ -10,9 +10,11 @@
   not answered yet), or HTTP 422 `{"status": "rejected", "reason": "..."}`. Anything else
   (a 5xx, a timeout, no connection) is a failure worth retrying.
 
-Each e-invoice has a state on its invoice (queued, sent, accepted, rejected, failed) with the
-reason; a job sends it once under the invoice's row lock and retries with back-off under RQ;
-finance sees every one not yet accepted (`/finance/einvoices`) and can send it again."""
+Each e-invoice is an outbox row written when its invoice is numbered (invoices.delivery) and
+sent by core.outbox: tried again with back-off while the access point is down or the folder
+unusable, given up at once when the receiver rejects it. The invoice keeps a summary of its
+way (queued, sent, accepted, rejected, failed) with the reason; finance sees every one not yet
+accepted (`/finance/einvoices`) and can send it again."""
 
 from __future__ import annotations
 
@@ -26,10 +28,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import dates, extensions
-from core.db import database
-from core.jobs import job, queue, under_rq
-from core.models import EinvoiceState, Invoice
+from sqlalchemy.orm import Session
+
+from core import dates, extensions, outbox
+from core.models import EinvoiceState, Invoice, OutboxChannel, OutboxMessage, User
 from core.snapshots import BuyerSnapshot
 
 log = logging.getLogger(__name__)
@@ -54,16 +56,20 @@ class DropFolder:
         self.folder = Path(folder)
 
     def send(self, number: str, xml: bytes) -> Receipt:
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{number}.xml"
-        # Written beside, then renamed: the client never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
+        temporary = None
         try:
+            # Inside the try: a folder that cannot be made (a file where it should be, no
+            # permission) is a failure recorded on the message and tried again, like any other.
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # Written beside, then renamed: the client never sees half a file.
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
             with os.fdopen(handle, "wb") as out:
                 out.write(xml)
             os.replace(temporary, self.folder / name)
         except OSError as error:
-            Path(temporary).unlink(missing_ok=True)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
             raise TransportError(f"drop folder {self.folder}: {error}") from error
         return Receipt(EinvoiceState.SENT, reference=name)
 
@@ -125,38 +131,69 @@ def due(invoice: Invoice) -> bool:
     return bool(invoice.ubl_sha256 and BuyerSnapshot.from_json(invoice.buyer).ean)
 
 
-def queue_send(invoice: Invoice) -> None:
-    """Mark the e-invoice queued and queue its sending (the caller commits first)."""
-    queue().enqueue(send, invoice.id, retries=5)
+REJECTED = "rejected by the receiver: "
 
 
-@job
-def send(invoice_id: int, again: bool = False) -> EinvoiceState | None:
-    """Send the invoice's e-invoice once (again after a rejection or a failure when asked);
-    records the outcome. Raises after recording a failure under RQ, so RQ retries it."""
-    with database().sessionmaker() as session:
-        # Under the row lock: two jobs for the same invoice send it once.
-        invoice = session.get(Invoice, invoice_id, with_for_update=True)
-        if invoice is None or not due(invoice):
-            return None
-        done = (EinvoiceState.SENT, EinvoiceState.ACCEPTED)
-        if invoice.einvoice_state in done or (
-            invoice.einvoice_state == EinvoiceState.REJECTED and not again
-        ):
-            return invoice.einvoice_state
-        invoice.einvoice_attempts += 1
-        try:
-            receipt = sender().send(invoice.display_number, invoice.ubl_xml)
-        except TransportError as error:
-            invoice.einvoice_state, invoice.einvoice_error = EinvoiceState.FAILED, str(error)[:500]
-            session.commit()
-            log.warning("e-invoice %s not sent: %s", invoice.display_number, error)
-            if under_rq():
-                raise
-            return EinvoiceState.FAILED
-        invoice.einvoice_state = receipt.state
-        invoice.einvoice_reference = receipt.reference[:100]
-        invoice.einvoice_error = receipt.reason[:500]
-        invoice.einvoice_sent_at = dates.now()
-        session.commit()
-        return receipt.state
+def _compose(session: Session, row: OutboxMessage) -> outbox.Envelope:
+    from invoices.delivery import ready
+
+    invoice = ready(session, row.invoice_id)
+    if not invoice.ubl_xml:
+        raise RuntimeError(f"{invoice.display_number} has no e-invoice (are the rules loaded?)")
+    return outbox.Envelope(row.recipient, document=invoice.ubl_xml, name=invoice.display_number)
+
+
+def _transmit(_row: OutboxMessage, envelope: outbox.Envelope) -> str:
+    receipt = sender().send(envelope.name, envelope.document)
+    if receipt.state == EinvoiceState.REJECTED:
+        raise outbox.Refused(REJECTED + (receipt.reason or "no reason given"))
+    envelope.facts["state"] = receipt.state
+    return receipt.reference
+
+
+def _delivered(session: Session, row: OutboxMessage, envelope: outbox.Envelope) -> None:
+    invoice = session.get(Invoice, row.invoice_id)
+    invoice.einvoice_state = envelope.facts.get("state", EinvoiceState.SENT)
+    invoice.einvoice_reference, invoice.einvoice_error = row.reference[:100], ""
+    invoice.einvoice_attempts, invoice.einvoice_sent_at = row.attempts, dates.now()
+
+
+def _failed(session: Session, row: OutboxMessage) -> None:
+    invoice = session.get(Invoice, row.invoice_id)
+    if row.last_error.startswith(REJECTED):
+        invoice.einvoice_state = EinvoiceState.REJECTED
+        invoice.einvoice_error = row.last_error.removeprefix(REJECTED)[:500]
+    else:
+        invoice.einvoice_state, invoice.einvoice_error = EinvoiceState.FAILED, row.last_error[:500]
+    invoice.einvoice_attempts = row.attempts
+
+
+outbox.register(
+    outbox.Kind(
+        "einvoice",
+        OutboxChannel.EINVOICE,
+        compose=_compose,
+        transmit=_transmit,
+        delivered=_delivered,
+        failed=_failed,
+    )
+)
+
+
+def send_again(session: Session, invoice: Invoice, by: User | None = None) -> None:
+    """Finance's *Send again*: the e-invoice once more (after a rejection or a failure, or a
+    first time for an invoice issued before it was a public body's); the caller commits."""
+    from invoices.delivery import latest
+
+    row = latest(session, invoice.id, "einvoice")
+    invoice.einvoice_state = EinvoiceState.QUEUED
+    if row is None:
+        outbox.add(
+            session,
+            "einvoice",
+            BuyerSnapshot.from_json(invoice.buyer).ean or "",
+            channel=OutboxChannel.EINVOICE,
+            invoice_id=invoice.id,
+        )
+        return
+    outbox.resend(session, row, by)

@@ -8,7 +8,8 @@ stored data only and archived, each in a bytes column beside a column with the b
 written once (`render_missing`; invoices.guard and the database's trigger refuse any change).
 A crash between the phases leaves a numbered invoice without documents: the run's job, `flask
 --app wsgi invoices render-missing` and every worker's start render them, and until they
-exist the invoice is shown as being prepared and is not delivered.
+exist the invoice is shown as being prepared. Its messages (the e-mail, the e-invoice) are
+written to the outbox with the number; their sender renders what is missing before it sends.
 
 A reminder is not numbered; its one rendition is archived in its own transaction (`archive`).
 A new rendition is a new Slot here (its two columns in a migration, the guard and the
@@ -25,9 +26,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from core import dates
+from core import dates, outbox
 from core.db import writing
-from core.models import Invoice, InvoiceKind, InvoiceStatus, Reminder
+from core.models import (
+    EinvoiceState,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    OutboxChannel,
+    Reminder,
+)
 from invoices import documents, einvoice, numbering
 
 Document = Invoice | Reminder  # what has archived renditions
@@ -87,6 +95,29 @@ def take_number(
     if not document.is_credit_note:  # a credit note is never paid, so it has no FI payment id
         document.payment_id = numbering.payment_id(document.year, document.number)
     document.status, document.issued_at = InvoiceStatus.ISSUED, dates.now()
+    queue_messages(session, document)
+
+
+def queue_messages(session: Session, document: Invoice) -> None:
+    """Write what a just-numbered document sends, committed with its number (core.outbox):
+    its e-mail, and its e-invoice when the buyer is a public body with the rules loaded. The
+    senders render whatever a crash left unrendered before they send (invoices.delivery)."""
+    session.flush()  # the document's id
+    kind = "credit_note" if document.is_credit_note else "invoice"
+    buyer = document.buyer_party
+    outbox.add(
+        session, kind, buyer.email or "", dedupe_key=f"{kind}:{document.id}", invoice_id=document.id
+    )
+    if buyer.ean and einvoice.enabled():
+        document.einvoice_state = EinvoiceState.QUEUED
+        outbox.add(
+            session,
+            "einvoice",
+            buyer.ean,
+            channel=OutboxChannel.EINVOICE,
+            dedupe_key=f"einvoice:{document.id}",
+            invoice_id=document.id,
+        )
 
 
 def archive(document: Document, renditions: Iterable[Rendition]) -> None:

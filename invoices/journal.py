@@ -203,7 +203,7 @@ def _reminder(accounts: Accounts, reminder: Reminder) -> Voucher | None:
             (Role.FEE_INCOME, -(reminder.fee_ore + reminder.compensation_ore)),
             (Role.INTEREST_INCOME, -reminder.interest_ore),
         ],
-        date=reminder.sent_on,
+        date=reminder.delivered_on,  # it claims its charges from the day it went out
         number=f"R-{reminder.id}",
         text=(
             f"Rykker {reminder.level} på {invoice.display_number}, {invoice.buyer_party.name}: "
@@ -258,7 +258,9 @@ def journal(
         .options(selectinload(Payment.invoice))
     )
     reminders = (
-        select(Reminder).where(Reminder.sent_on <= date_to).options(selectinload(Reminder.invoice))
+        select(Reminder)
+        .where(Reminder.delivered_on <= date_to)
+        .options(selectinload(Reminder.invoice))
     )
     write_offs = (
         select(WriteOff)
@@ -269,7 +271,7 @@ def journal(
         write_offs = write_offs.where(WriteOff.written_on >= date_from)
         documents = documents.where(Invoice.issue_date >= date_from)
         payments = payments.where(Payment.received_at >= day_start(date_from))
-        reminders = reminders.where(Reminder.sent_on >= date_from)
+        reminders = reminders.where(Reminder.delivered_on >= date_from)
     vouchers = [
         *(_document(accounts, document) for document in session.scalars(documents)),
         *(_payment(accounts, payment) for payment in session.scalars(payments)),

@@ -57,7 +57,8 @@ def charges_ore(session: Session, invoice: Invoice) -> int:
 
 
 def charges_by_invoice(session: Session, invoice_ids: list[int]) -> dict[int, int]:
-    """The charges claimed on each invoice's reminders, for many invoices in one query."""
+    """The charges claimed on each invoice's delivered reminders, for many invoices in one
+    query (a reminder not delivered claims nothing yet)."""
     if not invoice_ids:
         return {}
     rows = session.execute(
@@ -65,7 +66,7 @@ def charges_by_invoice(session: Session, invoice_ids: list[int]) -> dict[int, in
             Reminder.invoice_id,
             func.sum(Reminder.fee_ore + Reminder.interest_ore + Reminder.compensation_ore),
         )
-        .where(Reminder.invoice_id.in_(set(invoice_ids)))
+        .where(Reminder.invoice_id.in_(set(invoice_ids)), Reminder.delivered)
         .group_by(Reminder.invoice_id)
     )
     return {invoice_id: int(total or 0) for invoice_id, total in rows}  # PG sums: numeric

@@ -298,7 +298,7 @@ def _charges(session: Session, date_from: date, date_to: date, sums: dict) -> Ch
             func.count(),
             func.coalesce(func.sum(Reminder.fee_ore + Reminder.compensation_ore), 0),
             func.coalesce(func.sum(Reminder.interest_ore), 0),
-        ).where(Reminder.sent_on >= date_from, Reminder.sent_on <= date_to)
+        ).where(Reminder.delivered_on >= date_from, Reminder.delivered_on <= date_to)
     ).one()
     journal_fees, journal_interest = -sums[Role.FEE_INCOME], -sums[Role.INTEREST_INCOME]
     return ChargesCheck(
@@ -355,7 +355,7 @@ def _receivables(session: Session, date_to: date, balance: int) -> ReceivablesCh
             Reminder.invoice_id,
             func.sum(Reminder.fee_ore + Reminder.interest_ore + Reminder.compensation_ore),
         )
-        .where(Reminder.sent_on <= date_to)
+        .where(Reminder.delivered_on <= date_to)
         .group_by(Reminder.invoice_id),
     )
 

@@ -10,8 +10,13 @@
 - a disputed claim gets no reminder (and so no fee) until finance clears the mark; paid and
   credited invoices are never reminded.
 
-Each reminder is a PDF and an e-mail with the PDF. Sending is idempotent per day: the
-ten-day spacing and the unique (invoice, level) make a second run the same day send nothing."""
+Each reminder is recorded with its amounts and an outbox message in one transaction, and only
+counts once that e-mail is delivered (renteloven lets a fee be charged for a reminder *sent*):
+its PDF is rendered when it goes out, dated that day with the deadline counted from it, and
+stored as it went; its fee and interest stand on the account from that day; the next
+reminder waits ten days from it; one not delivered yet holds the next back and is shown to
+finance. Sending is idempotent: the spacing and the unique (invoice, level) make a second run
+the same day record nothing."""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit, dates, mail
+from core import audit, dates, mail, outbox
 from core import settings as settings_service
 from core.i18n import force_locale, format_percent
 from core.models import (
@@ -32,6 +37,7 @@ from core.models import (
     InvoiceKind,
     InvoiceStatus,
     OrganisationSettings,
+    OutboxMessage,
     Reminder,
     User,
 )
@@ -135,12 +141,12 @@ def plan_next(
         return None
     if earlier is None:
         earlier = reminders_for(session, invoice)
-    if len(earlier) >= MAX_REMINDERS:
-        return None
+    if len(earlier) >= MAX_REMINDERS or any(not r.delivered for r in earlier):
+        return None  # three already, or the last has not gone out yet
     org = org or settings_service.get(session)
     level = len(earlier) + 1
     if earlier:
-        allowed_on = earlier[-1].sent_on + timedelta(days=MIN_DAYS_BETWEEN)
+        allowed_on = earlier[-1].delivered_on + timedelta(days=MIN_DAYS_BETWEEN)
         interest_from = earlier[-1].interest_to
     else:
         allowed_on = invoice.due_date + timedelta(days=1)  # once the due date has passed
@@ -185,7 +191,8 @@ def overdue(today: date, stage: Stage | None = None) -> Select:
         select(
             Reminder.invoice_id,
             func.count().label("count"),
-            func.max(Reminder.sent_on).label("last"),
+            func.count(Reminder.delivered_on).label("delivered"),
+            func.max(Reminder.delivered_on).label("last"),
         )
         .group_by(Reminder.invoice_id)
         .subquery()
@@ -204,14 +211,19 @@ def overdue(today: date, stage: Stage | None = None) -> Select:
         .order_by(Invoice.due_date, Invoice.id)
     )
     disputed = InvoiceFlags.disputed_at.is_not(None)  # NULL too when there is no flags row
-    may_send = or_(sent.c.count.is_(None), sent.c.count < MAX_REMINDERS)
+    # A reminder not delivered yet holds the next back (it shows as waiting).
+    may_send = or_(
+        sent.c.count.is_(None),
+        (sent.c.count < MAX_REMINDERS) & (sent.c.delivered == sent.c.count),
+    )
+    undelivered = sent.c.delivered < sent.c.count
     rested = or_(sent.c.last.is_(None), sent.c.last <= today - timedelta(days=MIN_DAYS_BETWEEN))
     if stage == Stage.DISPUTED:
         stmt = stmt.where(disputed)
     elif stage == Stage.DUE:
         stmt = stmt.where(~disputed, may_send, rested)
     elif stage == Stage.WAITING:
-        stmt = stmt.where(~disputed, may_send, ~rested)
+        stmt = stmt.where(~disputed, or_(may_send & ~rested, undelivered))
     return stmt
 
 
@@ -282,7 +294,6 @@ def send_reminder(
     plan = plan_next(session, invoice, today)
     if plan is None or not plan.due(today):
         return None
-    link = payments.pay_url(invoice)
     address = invoice.employer.invoice_email or invoice.buyer_party.email
     reminder = Reminder(
         invoice_id=invoice.id,
@@ -300,11 +311,6 @@ def send_reminder(
         email_to=address,
         created_by_id=by.id if by is not None and by.is_authenticated else None,
     )
-    # Not numbered (its level names it), but archived like every issued document.
-    issuer.archive(
-        reminder,
-        [issuer.Rendition(issuer.REMINDER_PDF, lambda _r, _e: reminder_pdf(plan, today, link))],
-    )
     session.add(reminder)
     session.flush()
     audit.record(
@@ -319,21 +325,66 @@ def send_reminder(
         compensation_ore=plan.compensation_ore,
         total_due_ore=plan.total_due_ore,
     )
-    if address:
-        mail.queue(session, reminder_message(reminder, invoice, link, address))
+    # Its e-mail, committed with it: until that is delivered the reminder does not count.
+    outbox.add(
+        session, "reminder", address, dedupe_key=f"reminder:{reminder.id}", reminder_id=reminder.id
+    )
     return reminder
 
 
-def reminder_message(
-    reminder: Reminder, invoice: Invoice, link: str | None, address: str
-) -> mail.Message:
-    number = invoice.display_number
+def plan_of(session: Session, reminder: Reminder) -> ReminderPlan:
+    """The plan a recorded reminder was made from (its amounts as stored, the earlier
+    reminders' charges), to render its PDF when it goes out."""
+    invoice = reminder.invoice
+    earlier = [r for r in reminders_for(session, invoice) if r.level < reminder.level]
+    return ReminderPlan(
+        invoice=invoice,
+        level=reminder.level,
+        allowed_on=reminder.sent_on,
+        principal_ore=reminder.principal_ore,
+        fee_ore=reminder.fee_ore,
+        compensation_ore=reminder.compensation_ore,
+        interest_from=reminder.interest_from,
+        interest_to=reminder.interest_to,
+        interest_days=reminder.interest_days,
+        interest_rate_bp=reminder.interest_rate_bp,
+        interest_ore=reminder.interest_ore,
+        earlier_fees_ore=sum(r.fee_ore for r in earlier),
+        earlier_interest_ore=sum(r.interest_ore for r in earlier),
+        earlier_compensation_ore=sum(r.compensation_ore for r in earlier),
+    )
+
+
+def _compose(session: Session, row: OutboxMessage) -> outbox.Envelope:
+    """The reminder's e-mail: its PDF as it goes out today (or as it went, sent again)."""
+    reminder = session.get(Reminder, row.reminder_id)
+    invoice = reminder.invoice
+    on = reminder.delivered_on or dates.today()
+    link = payments.pay_url(invoice)
+    pdf = reminder.pdf or reminder_pdf(plan_of(session, reminder), on, link)
     with force_locale("da"):
         subject, text = mail.compose(
-            "invoice_reminder", invoice=invoice, reminder=reminder, pay_link=link
+            "invoice_reminder",
+            invoice=invoice,
+            reminder=reminder,
+            pay_link=link,
         )
-    attachment = mail.Attachment(f"rykker-{reminder.level}-{number}.pdf", reminder.pdf or b"")
-    return mail.Message(address, subject, text, [attachment])
+    name = f"rykker-{reminder.level}-{invoice.display_number}.pdf"
+    return outbox.Envelope(
+        row.recipient, subject, text, [mail.Attachment(name, pdf)], facts={"pdf": pdf, "on": on}
+    )
+
+
+def _delivered(session: Session, row: OutboxMessage, envelope: outbox.Envelope) -> None:
+    """From now the reminder counts: the day it went out, and its PDF as it went."""
+    reminder = session.get(Reminder, row.reminder_id)
+    if reminder.delivered:
+        return  # sent again: it counted from the first delivery
+    reminder.delivered_at, reminder.delivered_on = dates.now(), envelope.facts["on"]
+    issuer.REMINDER_PDF.store(reminder, envelope.facts["pdf"])
+
+
+outbox.register(outbox.Kind("reminder", compose=_compose, delivered=_delivered))
 
 
 def send_due_reminders(

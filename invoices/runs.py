@@ -18,7 +18,7 @@ from core import settings as settings_service
 from core.db import database, writing
 from core.errors import Invalid, NotFound
 from core.i18n import gettext as _
-from core.jobs import job, queue
+from core.jobs import job
 from core.models import (
     BillingCadence,
     EinvoiceState,
@@ -499,8 +499,11 @@ def process_run(
         todo = employer_ids or billable_employer_ids(
             session, run.period_end, run.cadence, run.employer_ids
         )
-    # Invoices a crashed worker numbered but never rendered (resuming a run): render first.
-    issued = [i for i in issuer.unrendered(factory, run_id) if _render(factory, run_id, i)]
+    # Whatever starts a run first completes what a killed one left: invoices numbered but
+    # never rendered, of this run or any other (their messages wait in the outbox already).
+    own = set(issuer.unrendered(factory, run_id))
+    rendered = [i for i in issuer.unrendered(factory) if _render(factory, run_id, i)]
+    issued = [i for i in rendered if i in own]
     for employer_id in todo:
         try:
             with writing(factory) as session:
@@ -619,8 +622,26 @@ def runs_in_progress(session: Session) -> list[InvoiceRun]:
 
 @job
 def run_job(run_id: int) -> None:
-    """The background job: issue the run's invoices, then queue their delivery."""
-    from invoices import delivery
+    """The background job: issue the run's invoices (their messages leave through the
+    outbox, written with each number)."""
+    process_run(database().sessionmaker, run_id)
 
-    for invoice_id in process_run(database().sessionmaker, run_id):
-        queue().enqueue(delivery.deliver, invoice_id, retries=3)
+
+@job
+def resume_waiting_job() -> int:
+    """A worker's first job after it (re)connects: runs still queued whose job never reached
+    Redis (it was down when they were started), and runs a dead worker left stalled. Safe to
+    run beside another worker on the same run: billed shifts are no longer billable."""
+    factory = database().sessionmaker
+    with writing(factory) as session:
+        waiting = list(
+            session.scalars(select(InvoiceRun.id).where(InvoiceRun.status == RunStatus.QUEUED))
+        )
+        stalled = [
+            run.id
+            for run in stalled_runs(session)
+            if run.id not in waiting and claim_resume(session, run.id, None)
+        ]
+    for run_id in waiting + stalled:
+        process_run(factory, run_id)
+    return len(waiting) + len(stalled)

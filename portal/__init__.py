@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* environment variables and test overrides."""
     import invoices
-    from core import db, jobs, mail
+    from core import db, jobs, mail, outbox
     from portal import auth, cli, config, i18n, security, views
     from portal.blueprints import register_blueprints
 
@@ -22,7 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     config.configure(app, dict(overrides or {}))
-    for module in (db, security, i18n, auth, mail, jobs, invoices, views, cli):
+    for module in (db, security, i18n, auth, mail, outbox, jobs, invoices, views, cli):
         module.init_app(app)
     register_blueprints(app)
     return app

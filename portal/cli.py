@@ -43,6 +43,37 @@ def init_app(app: Flask) -> None:
             f"{counted(days, 'day', 'days')}."
         )
 
+    @app.cli.group("outbox")
+    def outbox_group() -> None:
+        """The outbox: every e-mail, e-invoice and webhook until it is delivered."""
+
+    @outbox_group.command("send-due")
+    def outbox_send_due() -> None:
+        """Send every message that is due now (cron-safe: senders at once share the rows)."""
+        from core import outbox
+
+        report = outbox.send_due()
+        click.echo(
+            f"{counted(report.delivered, 'message', 'messages')} delivered, "
+            f"{report.retrying} to try again later, {report.given_up} given up."
+        )
+
+    @outbox_group.command("work")
+    @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks.")
+    def outbox_work(poll: float) -> None:
+        """The sender: send what falls due, for ever (SIGTERM stops it after the message in
+        hand). Run one or more beside the web tier; `make serve` does."""
+        import signal
+        import threading
+
+        from core import outbox
+
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"Outbox sender polling every {poll:g} s.")
+        outbox.work(database().sessionmaker, poll, stop)
+
     @app.cli.group("hours")
     def hours_group() -> None:
         """Hours: auto-approval and reminders."""

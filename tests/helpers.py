@@ -137,8 +137,8 @@ def free_port() -> int:
 
 class ClosingClient(FlaskClient):
     """A test client that closes every response as a server does once it has sent it (the
-    request's upload files go with it), and returns once the e-mail a request committed has
-    been sent (in the app it leaves beside the response, core.mail.Postbox)."""
+    request's upload files go with it, and what the app does after the response, such as
+    sending the e-mail a request committed to the outbox, happens then)."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
@@ -148,8 +148,21 @@ class ClosingClient(FlaskClient):
         # Werkzeug closes the posted body (a temporary file for a large upload) only on
         # redirects it follows; close it here, as a server would.
         response.request.input_stream.close()
-        self.application.extensions["postbox"].wait()
         return response
+
+
+@contextmanager
+def queue_unreachable(app):
+    """The job queue's Redis cannot be reached (a port nothing listens on): wake-ups fail and
+    are logged, nothing is sent in this process, and the outbox rows wait, as they would
+    after a worker died or with Redis down in production."""
+    jobs = app.extensions["jobs"]
+    saved = jobs.mode, jobs.redis_url, jobs._queue
+    jobs.mode, jobs.redis_url, jobs._queue = "rq", f"redis://127.0.0.1:{free_port()}/0", None
+    try:
+        yield
+    finally:
+        jobs.mode, jobs.redis_url, jobs._queue = saved
 
 
 def alembic_config() -> Config:

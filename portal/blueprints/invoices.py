@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -44,6 +43,7 @@ from portal.forms.invoices import (
     IssueForm,
     PartialCreditForm,
     RunForm,
+    SendAgainForm,
     WriteOffForm,
     cadence,
 )
@@ -151,12 +151,20 @@ def _run_started(form: IssueForm) -> Done:
 
 
 def _queued(run_id: int, message: str) -> Done:
-    """The run's page, once its job is queued (after the commit: a worker must see the run)."""
-    return Done(
-        url_for("invoices.run_detail", run_id=run_id),
-        message,
-        after_commit=lambda: queue().enqueue(runs.run_job, run_id),
-    )
+    """The run's page, once its job is queued (after the commit: a worker must see the run).
+    The run is a committed row: with Redis down, the worker starts it when it reconnects."""
+
+    def enqueue() -> None:
+        if not queue().try_enqueue(runs.run_job, run_id):
+            flash(
+                _(
+                    "The job queue cannot be reached right now. The run is saved and starts "
+                    "as soon as the worker is back."
+                ),
+                "info",
+            )
+
+    return Done(url_for("invoices.run_detail", run_id=run_id), message, after_commit=enqueue)
 
 
 @bp.get("/finance/runs")
@@ -244,6 +252,7 @@ def finance_detail(invoice_id: int):
             lines=[line for line in invoice.lines if line.id not in credited]
         ),
         button=ButtonForm(),
+        resend=SendAgainForm(),
         write_off=writeoffs.of(session, invoice),
         write_off_form=WriteOffForm(),
     )
@@ -285,12 +294,13 @@ def _credited(invoice: Invoice, form: CreditForm) -> Done:
 
 
 def _note_issued(note: Invoice) -> Done:
-    """To the new credit note's page; its documents are made and sent after the commit."""
+    """To the new credit note's page; its documents are made after the commit (its e-mail
+    waits in the outbox and leaves once they exist)."""
     note_id = note.id
     return Done(
         url_for("invoices.finance_detail", invoice_id=note_id),
         _("Credit note %(number)s issued.", number=note.display_number),
-        after_commit=lambda: delivery.render_and_deliver(note_id),
+        after_commit=lambda: delivery.render_now(note_id),
     )
 
 
@@ -319,15 +329,15 @@ def _reduced(invoice: Invoice, form: PartialCreditForm) -> Done:
 @bp.post("/finance/invoices/<int:invoice_id>/resend")
 @role_required(*FINANCE)
 def finance_resend(invoice_id: int):
-    invoice_id = _issued(invoice_id).id
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    get_session().close()  # the delivery opens its own transactions
-    if delivery.deliver(invoice_id, force=True):
-        flash(_("The invoice was sent again."), "success")
-    else:
-        flash(_("The invoice could not be sent. See the delivery error below."), "error")
-    return redirect(url_for("invoices.finance_detail", invoice_id=invoice_id))
+    invoice = _issued(invoice_id)
+    back = url_for("invoices.finance_detail", invoice_id=invoice.id)
+    message = _("The e-mail is on its way again; its state is shown below.")
+
+    def send_again() -> Done:
+        delivery.send_again(get_session(), invoice, current_user)
+        return Done(back, message)
+
+    return submit(SendAgainForm(), send_again, back=back)
 
 
 @bp.get("/finance/bookkeeping.csv")
@@ -418,25 +428,24 @@ EINVOICE_STATES = {
 def einvoices():
     listing = queries.einvoices_not_accepted(get_session(), page_number(request.args.get("page")))
     return render_template(
-        "invoices/einvoices.html", listing=listing, states=EINVOICE_STATES, button=ButtonForm()
+        "invoices/einvoices.html", listing=listing, states=EINVOICE_STATES, button=SendAgainForm()
     )
 
 
 @bp.post("/finance/einvoices/<int:invoice_id>/send")
 @role_required(*FINANCE)
 def einvoice_send(invoice_id: int):
-    """Send an e-invoice again (after a rejection once the data is right, or a failure): after
-    this request's commit, under the invoice's row lock, like the job."""
+    """Send an e-invoice again (after a rejection once the data is right, or a failure): its
+    outbox message is due now, and the sender is woken with the commit."""
     invoice = _issued(invoice_id)
-    number, back = invoice.display_number, url_for("invoices.einvoices")
-    after = partial(_sent_again, invoice_id, number)
-    return submit(ButtonForm(), lambda: Done(back, "", after_commit=after), back=back)
+    back = url_for("invoices.einvoices")
+    message = _("E-invoice %(number)s is on its way again.", number=invoice.display_number)
 
+    def send_again() -> Done:
+        einvoice_delivery.send_again(get_session(), invoice, current_user)
+        return Done(back, message)
 
-def _sent_again(invoice_id: int, number: str) -> None:
-    state = einvoice_delivery.send(invoice_id, again=True)
-    label = EINVOICE_STATES[state] if state else "—"
-    flash(_("E-invoice %(number)s: %(state)s.", number=number, state=label), "success")
+    return submit(SendAgainForm(), send_again, back=back)
 
 
 def _ready(invoice_id: int) -> Invoice:

@@ -7,7 +7,14 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core.models import BillingCadence
@@ -109,6 +116,17 @@ class WriteOffForm(OnceForm):
 
 class ButtonForm(Form):
     pass
+
+
+class SendAgainForm(OnceForm):
+    """*Send again* (an invoice's e-mail, an e-invoice, a message in the outbox): once per
+    click, however often the click arrives."""
+
+
+class GiveUpForm(OnceForm):
+    """*Give up* a message in the outbox, with an optional reason for the record."""
+
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=200)])
 
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)

@@ -113,7 +113,7 @@ def send_invitation(session: Session, user: User) -> None:
     link = links.absolute_url("auth.set_password", token=token)
     with force_locale(user.locale):
         subject, body = mail.compose("account_invitation", user=user, days=hours // 24, link=link)
-        mail.queue(session, mail.Message(user.email, subject, body))
+        mail.queue(session, mail.Message(user.email, subject, body, kind="account"))
 
 
 def request_reset(session: Session, email: str) -> None:
@@ -151,7 +151,7 @@ def _send_reset_link(session: Session, user: User, template: str) -> None:
     link = links.absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale):
         subject, body = mail.compose(template, user=user, link=link, hours=hours)
-        mail.queue(session, mail.Message(user.email, subject, body))
+        mail.queue(session, mail.Message(user.email, subject, body, kind="account"))
 
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:

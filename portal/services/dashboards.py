@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import dates
+from core import dates, outbox
 from core.models import (
     Employer,
     Invoice,
@@ -239,6 +239,7 @@ def finance_home(session: Session) -> dict:
         "unapproved_entries": unapproved,
         "open_ore": open_ore,
         "overdue_invoices": overdue,
+        "given_up_messages": outbox.given_up_count(session),
     }
 
 

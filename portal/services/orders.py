@@ -77,7 +77,7 @@ def notify(session: Session, users: Iterable[User], template: str, **context: An
         seen.add(user.email)
         with force_locale(user.locale):
             subject, body = mail.compose(template, user=user, **context)
-        mail.queue(session, mail.Message(user.email, subject, body))
+        mail.queue(session, mail.Message(user.email, subject, body, kind="order"))
 
 
 def employer_users(employer: Employer) -> list[User]:
@@ -238,7 +238,7 @@ def _confirm_to_contact(session: Session, order: JobOrder) -> None:
         days=CALLBACK_WORKING_DAYS,
         link=links.absolute_url("auth.login"),
     )
-    mail.queue(session, mail.Message(order.contact_email, subject, body))
+    mail.queue(session, mail.Message(order.contact_email, subject, body, kind="order"))
 
 
 def _invite_contact(session: Session, by: User | None, order: JobOrder) -> bool:

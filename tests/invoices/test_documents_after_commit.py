@@ -17,6 +17,7 @@ from core.models import Invoice, InvoiceRun, Role
 from invoices import issuer, runs
 from invoices.pdf import engine as pdf_engine
 from tests import factories
+from tests.helpers import queue_unreachable
 from tests.invoicing import PERIOD_END, employer_with_hours, issue_run, organisation, pdf_text
 from tests.racing import race
 
@@ -53,8 +54,9 @@ def test_a_crash_between_the_phases_shows_it_being_prepared_until_render_missing
     user = as_role(Role.EMPLOYER, employer=employer)
     run = runs.start_run(db, None, PERIOD_END)
     db.commit()
-    # The worker numbers the invoice and commits, then dies before rendering anything.
-    with database().sessionmaker.begin() as session:
+    # The worker numbers the invoice and commits, then dies before rendering anything (and
+    # before anything woke a sender).
+    with queue_unreachable(app), database().sessionmaker.begin() as session:
         invoice_id = runs.issue_for_employer(
             session, session.get(InvoiceRun, run.id), employer.id
         ).id

@@ -54,7 +54,7 @@ def notify(session: Session, users: list[User], template: str, **context: Any) -
     for user in users:
         with force_locale(user.locale):
             subject, body = mail.compose(template, user=user, **context)
-            mail.queue(session, mail.Message(user.email, subject, body))
+            mail.queue(session, mail.Message(user.email, subject, body, kind="hours"))
 
 
 def send_reminders(session: Session, now: datetime | None = None) -> int:
