@@ -76,7 +76,9 @@ class Kind:
 
     name: str
     channel: OutboxChannel = OutboxChannel.EMAIL
-    # Compose from the row in a reading session (may render a missing document first).
+    # Make what the message refers to, outside any transaction (render a missing document).
+    prepare: Callable[[OutboxMessage], None] | None = None
+    # Compose from the row in a reading session.
     compose: Callable[[Session, OutboxMessage], Envelope] | None = None
     # Hand it over; returns what the channel answered (a reference). Default: the channel's.
     transmit: Callable[[OutboxMessage, Envelope], str] | None = None
@@ -244,6 +246,8 @@ def send_one(factory: sessionmaker, row_id: int) -> OutboxState | None:
         session.expunge(row)  # a detached copy: composing and sending keep no transaction open
     envelope, error, refused = None, "", False
     try:
+        if kind.prepare is not None:
+            kind.prepare(row)
         with factory() as session:
             fresh = session.get(OutboxMessage, row_id)
             envelope = kind.compose(session, fresh) if kind.compose else _stored(fresh)
@@ -424,8 +428,8 @@ def wake() -> None:
     if jobs.mode == "rq":
         jobs.try_enqueue(send_due_job)  # Redis down: the sender's poll finds the rows
         return
-    if has_request_context():
-        g.outbox_wake = True  # sent once the response is on its way (init_app)
+    if has_request_context() and g.get("outbox_deferred") is not None:
+        g.outbox_deferred = True  # sent once the response is on its way (init_app)
         return
     send_due()
 
@@ -436,9 +440,17 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
 
+    @app.before_request
+    def _defer_sending() -> None:
+        g.outbox_deferred = False  # a request being served: its messages go after it
+
+    @app.teardown_request
+    def _forget(_exc: BaseException | None) -> None:
+        g.pop("outbox_deferred", None)
+
     @app.after_request
     def _send_after_response(response):
-        if g.pop("outbox_wake", False):
+        if g.pop("outbox_deferred", False):
             # Not in the request: no page waits for the mail server, and no page's timing
             # tells whether an e-mail went out (whether an address has an account).
             context = app.app_context()

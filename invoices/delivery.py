@@ -53,14 +53,18 @@ def card_pay_link(invoice: Invoice) -> str | None:
     return payments.pay_url(invoice) if payments.payable(invoice) else None
 
 
+def render(row: OutboxMessage) -> None:
+    """Before a document's message is composed: render what a crash left unrendered (once,
+    whoever else is at it)."""
+    issuer.render_missing(database().sessionmaker, row.invoice_id)
+
+
 def ready(session: Session, invoice_id: int | None) -> Invoice:
-    """The issued document with every rendition archived: what a crash left unrendered is
-    rendered now (once, whoever else is at it). Raises while it cannot be: tried again."""
-    issuer.render_missing(database().sessionmaker, invoice_id)
+    """The issued document with every rendition archived; raises while it is not (the
+    message is tried again)."""
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or invoice.number is None:
         raise outbox.Refused(f"invoice {invoice_id} is not issued")
-    session.refresh(invoice)
     if not invoice.documents_ready:
         raise RuntimeError(f"the documents of {invoice.display_number} are not rendered yet")
     return invoice
@@ -88,7 +92,12 @@ def _failed(session: Session, row: OutboxMessage) -> None:
 for _kind in ("invoice", "credit_note"):
     outbox.register(
         outbox.Kind(
-            _kind, OutboxChannel.EMAIL, compose=_compose, delivered=_delivered, failed=_failed
+            _kind,
+            OutboxChannel.EMAIL,
+            prepare=render,
+            compose=_compose,
+            delivered=_delivered,
+            failed=_failed,
         )
     )
 

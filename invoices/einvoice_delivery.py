@@ -137,10 +137,16 @@ REJECTED = "rejected by the receiver: "
 def _compose(session: Session, row: OutboxMessage) -> outbox.Envelope:
     from invoices.delivery import ready
 
-    invoice = ready(session, row.invoice_id)
+    invoice = ready(session, row.invoice_id)  # rendered by invoices.delivery.render
     if not invoice.ubl_xml:
         raise RuntimeError(f"{invoice.display_number} has no e-invoice (are the rules loaded?)")
     return outbox.Envelope(row.recipient, document=invoice.ubl_xml, name=invoice.display_number)
+
+
+def _render(row: OutboxMessage) -> None:
+    from invoices.delivery import render
+
+    render(row)
 
 
 def _transmit(_row: OutboxMessage, envelope: outbox.Envelope) -> str:
@@ -172,6 +178,7 @@ outbox.register(
     outbox.Kind(
         "einvoice",
         OutboxChannel.EINVOICE,
+        prepare=_render,
         compose=_compose,
         transmit=_transmit,
         delivered=_delivered,

@@ -316,6 +316,9 @@ class ReminderFactory(Base):
     interest_days = 0
     interest_rate_bp = 1000
     total_due_ore = 20000
+    # A reminder that went out the day it was made (the outbox delivered its e-mail).
+    delivered_on = factory.SelfAttribute("sent_on")
+    delivered_at = factory.LazyFunction(dates.now)
 
 
 SELLER = {

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import dates
+from core import dates, outbox
 from core.models import (
     STAFF_ROLES,
     InvoiceStatus,
@@ -158,6 +158,9 @@ MATRIX: dict[str, Route] = {
     "invoices.einvoice_xml": Route(EMPLOYER | MONEY, {"invoice_id": "invoice"}),
     "invoices.einvoices": Route(MONEY),
     "invoices.einvoice_send": Route(MONEY, {"invoice_id": "invoice"}),
+    "outbox.undelivered": Route(MONEY),
+    "outbox.send_again": Route(MONEY, {"message_id": "message"}),
+    "outbox.give_up": Route(MONEY, {"message_id": "message"}),
     # payments: the employer's card page, the signed public pay link, Stripe's webhook
     "payments.pay_invoice": Route(EMPLOYER, {"invoice_id": "invoice"}),
     "payments.pay_link": Route(PUBLIC, {"token": "no-such-token"}, anonymous={"GET": 404}),
@@ -284,6 +287,7 @@ def world(db, stripe_on):
     payment = factories.PaymentFactory(invoice=None, amount_ore=1000)
     line = factories.BankLineFactory()
     reminder = factories.ReminderFactory(pdf=b"%PDF-1.4 test")
+    message = outbox.add(db, "account", "someone@example.dk", subject="Hej", body="Tekst")
     db.commit()
     shared = {
         "user": spare.id,
@@ -294,6 +298,7 @@ def world(db, stripe_on):
         "bank_import": line.import_id,
         "bank_line": line.id,
         "reminder": reminder.id,
+        "message": message.id,
     }
     own.objects.update(shared)
     other.objects.update(shared)
@@ -423,6 +428,7 @@ def test_unknown_ids_are_404(app, client, world, unknown):
             "bank_import",
             "bank_line",
             "reminder",
+            "message",
             "employer",
         ],
         unknown,
