@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL aborts one of two transactions that deadlock (40P01) or that serializable
+# isolation cannot order (40001). Nothing of the aborted one was kept: doing it again is safe,
+# and it then meets the other's committed work (and the invariant that refuses it, if any).
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 4
 
 
 @dataclass
@@ -98,3 +113,31 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the database aborted the transaction for another's sake (try it again)."""
+    original = getattr(error, "orig", None)
+    return isinstance(error, DBAPIError) and (
+        getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
+
+
+def pause(attempt: int) -> None:
+    """A short jittered wait before trying an aborted transaction again."""
+    time.sleep(random.uniform(0.02, 0.1) * attempt)
+
+
+def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """Run `work` (which opens and commits its own transaction) again when the database
+    aborted it as a deadlock or serialization failure, a bounded number of times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if not is_transient(error) or attempt == attempts:
+                raise
+            log.warning("transaction aborted by the database (%s); trying again", error.orig)
+            pause(attempt)
+    raise AssertionError("unreachable")
+

@@ -29,13 +29,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import dates, mail
-from core.db import database, writing
+from core.db import database, retrying, writing
 from core.jobs import job
 from core.models import OutboxChannel, OutboxMessage, OutboxState, User
 
@@ -244,7 +245,7 @@ def send_one(factory: sessionmaker, row_id: int) -> OutboxState | None:
             return None
         kind, attempts = kind_of(row), row.attempts
         session.expunge(row)  # a detached copy: composing and sending keep no transaction open
-    envelope, error, refused = None, "", False
+    envelope, reference, error, refused = None, "", "", False
     try:
         if kind.prepare is not None:
             kind.prepare(row)
@@ -257,25 +258,44 @@ def send_one(factory: sessionmaker, row_id: int) -> OutboxState | None:
     except Exception as failure:  # every channel's errors end on the row, none escapes
         error = _describe(failure)
         log.warning("outbox %s (%s) not delivered: %s", row_id, row.kind, error)
+    outcome = Outcome(envelope, reference if not error else "", error, refused)
+    return retrying(partial(_record, factory, row_id, kind, attempts, outcome))
+
+
+@dataclass
+class Outcome:
+    envelope: Envelope | None
+    reference: str
+    error: str
+    refused: bool
+
+
+def _record(
+    factory: sessionmaker, row_id: int, kind: Kind, attempts: int, outcome: Outcome
+) -> OutboxState:
+    """Write what one attempt came to on the row (and on its fact), in one short transaction."""
     with writing(factory) as session:
         row = session.get(OutboxMessage, row_id, with_for_update=True)
         session.refresh(row)
         now = dates.now()
-        if not error:
+        if not outcome.error:
             if row.state == OutboxState.DELIVERED:
                 return row.state
             row.state, row.delivered_at, row.lease_until = OutboxState.DELIVERED, now, None
-            row.last_error, row.reference = "", str(reference or "")[:200]
+            row.last_error, row.reference = "", str(outcome.reference or "")[:200]
             if kind.delivered is not None:
-                kind.delivered(session, row, envelope)
+                kind.delivered(session, row, outcome.envelope)
             return row.state
         if row.state != OutboxState.SENDING or row.attempts != attempts:
             return row.state  # another sender took it over after our lease ran out
-        if refused or row.attempts >= max_attempts():
-            reason = error if refused else f"{error} (gave up after {row.attempts} attempts)"
+        if outcome.refused or row.attempts >= max_attempts():
+            reason = outcome.error
+            if not outcome.refused:
+                reason = f"{reason} (gave up after {row.attempts} attempts)"
             give_up(session, row, reason)
             return row.state
-        row.state, row.lease_until, row.last_error = OutboxState.RETRYING, None, error[:2000]
+        row.state, row.lease_until = OutboxState.RETRYING, None
+        row.last_error = outcome.error[:2000]
         row.next_attempt_at = now + backoff(row.attempts)
         if kind.failed is not None:
             kind.failed(session, row)
@@ -289,7 +309,7 @@ def send_due(factory: sessionmaker | None = None, limit: int = BATCH) -> Report:
     report = Report()
     _sending.active = True
     try:
-        while ids := claim(factory, limit):
+        while ids := retrying(partial(claim, factory, limit)):
             for row_id in ids:
                 state = send_one(factory, row_id)
                 if state == OutboxState.DELIVERED:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from core import audit, dates
 from core import money as amounts
 from core import settings as settings_service
-from core.db import database, writing
+from core.db import database, retrying, writing
 from core.errors import Invalid, NotFound
 from core.i18n import gettext as _
 from core.jobs import job
@@ -506,11 +507,7 @@ def process_run(
     issued = [i for i in rendered if i in own]
     for employer_id in todo:
         try:
-            with writing(factory) as session:
-                run = session.get(InvoiceRun, run_id)
-                invoice = issue_for_employer(session, run, employer_id)
-                invoice_id = invoice.id if invoice is not None else None
-                _step(session, run_id)
+            invoice_id = retrying(partial(_issue_one, factory, run_id, employer_id))
         except Exception as error:  # one employer's failure must not stop the others
             log.exception("invoice run %s: employer %s failed", run_id, employer_id)
             with writing(factory) as session:
@@ -523,6 +520,15 @@ def process_run(
     with writing(factory) as session:
         _finish_if_done(session, run_id)
     return issued
+
+
+def _issue_one(factory: sessionmaker, run_id: int, employer_id: int) -> int | None:
+    """One employer's invoice in one transaction (tried again if the database aborts it)."""
+    with writing(factory) as session:
+        run = session.get(InvoiceRun, run_id)
+        invoice = issue_for_employer(session, run, employer_id)
+        _step(session, run_id)
+        return invoice.id if invoice is not None else None
 
 
 def _render(factory: sessionmaker, run_id: int, invoice_id: int) -> bool:

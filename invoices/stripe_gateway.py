@@ -11,6 +11,8 @@ from typing import Any
 import stripe
 
 DEFAULT_JS_URL = "https://js.stripe.com/v3/"
+CONNECT_SECONDS = 2
+TIMEOUT_SECONDS = 5  # PORTAL_STRIPE_TIMEOUT_SECONDS
 
 
 class WebhookRefused(ValueError):
@@ -36,13 +38,21 @@ class StripeGateway:
         api_base: str | None = None,
         js_url: str | None = None,
         payment_method_types: tuple[str, ...] = ("card",),
+        timeout_seconds: float = TIMEOUT_SECONDS,
     ) -> None:
         self.publishable_key = publishable_key
         self.webhook_secret = webhook_secret
         self.js_url = js_url or DEFAULT_JS_URL
         self.payment_method_types = payment_method_types
         base = {"api": api_base.rstrip("/")} if api_base else None
-        self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+        # Fail fast: a page waits for Stripe, and gunicorn kills a worker after 30 s. At most
+        # two tries of (2 s to connect + `timeout_seconds` to answer) and the SDK's half-second
+        # pause between them; then the page says card payment is unavailable right now and
+        # shows the bank transfer. (The SDK's defaults, 80 s and more retries, would not.)
+        http = stripe.RequestsClient(timeout=(CONNECT_SECONDS, float(timeout_seconds)))
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses=base, max_network_retries=1, http_client=http
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StripeGateway | None:
@@ -61,6 +71,7 @@ class StripeGateway:
             api_base=config.get("STRIPE_API_BASE"),
             js_url=config.get("STRIPE_JS_URL"),
             payment_method_types=types or ("card",),
+            timeout_seconds=float(config.get("STRIPE_TIMEOUT_SECONDS") or TIMEOUT_SECONDS),
         )
 
     @staticmethod

@@ -8,6 +8,29 @@ from typing import Any
 from flask import Flask
 
 
+class Portal(Flask):
+    """The app: a request whose transaction the database aborted for another's sake (a
+    deadlock, a serialization failure) is served again from the start, a few times with a
+    short jitter, so the user sees its result or the clear message of the invariant that
+    refused it, never an error page."""
+
+    def dispatch_request(self):
+        from sqlalchemy.exc import DBAPIError
+
+        from core import db
+
+        for attempt in range(1, db.ATTEMPTS + 1):
+            try:
+                return super().dispatch_request()
+            except DBAPIError as error:
+                if not db.is_transient(error) or attempt == db.ATTEMPTS:
+                    raise
+                db.get_session().rollback()
+                db.log.warning("request aborted by the database (%s); serving it again", error)
+                db.pause(attempt)
+        raise AssertionError("unreachable")
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* environment variables and test overrides."""
     import invoices
@@ -15,7 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from portal import auth, cli, config, i18n, security, views
     from portal.blueprints import register_blueprints
 
-    app = Flask(
+    app = Portal(
         __name__,
         template_folder="../templates",
         static_folder="../static",

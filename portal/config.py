@@ -28,6 +28,7 @@ class Defaults:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = False
     SMTP_TIMEOUT = 10
+    OUTBOX_MAX_ATTEMPTS = 10  # then a message is given up (about five days of back-off)
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
@@ -56,6 +57,7 @@ class Defaults:
     STRIPE_API_BASE: str | None = None  # e.g. a localstripe server in tests
     STRIPE_JS_URL: str | None = None  # default with keys set: https://js.stripe.com/v3/
     STRIPE_PAYMENT_METHOD_TYPES = "card"  # comma-separated, as the Stripe account offers them
+    STRIPE_TIMEOUT_SECONDS = 5  # per try, two tries at most: well inside gunicorn's 30 s
     # make run without keys: the local Stripe emulator (portal/demo_stripe.py), no real money.
     # Only outside production, and only while no keys are set; configure() then fills in the
     # STRIPE_* values above and sets STRIPE_DEMO, which the pay pages show.

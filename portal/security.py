@@ -50,6 +50,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     storage = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+    # Redis down must not take log-in with it: the limits fall back to this process's memory
+    # (a warning is logged) and go back to Redis when it answers again. Short timeouts, so a
+    # Redis that hangs costs a page a second, not a gunicorn worker.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if storage.startswith("redis"):
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
+        )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "portal-limits")
     # Wrong second-factor codes (log-in, enrolment, turning it off), shared by those pages.
     app.config.setdefault("TWO_FACTOR_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
