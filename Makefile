@@ -105,19 +105,20 @@ chromium:
 bench: install-test translations
 	$(BIN)/python -m bench
 
-# Production shape on one machine: migrations, one RQ worker and gunicorn, configured only from
-# the environment: PORTAL_DATABASE_URL (PostgreSQL), REDIS_URL, PORTAL_SECRET_KEY (README
-# "Production"). WEB_CONCURRENCY sets gunicorn's worker processes. Stopping make stops both.
+# Production shape on one machine: migrations, then gunicorn, one RQ worker and the outbox
+# sender under supervisord (deploy/supervisord.conf), which restarts any that dies. Configured
+# only from the environment: PORTAL_DATABASE_URL (PostgreSQL), REDIS_URL, PORTAL_SECRET_KEY
+# (README "Production"). WEB_CONCURRENCY sets gunicorn's worker processes. Stopping make
+# stops them all.
 serve: install translations
 	@test -n "$$PORTAL_DATABASE_URL" || { echo "make serve: set PORTAL_DATABASE_URL (PostgreSQL)"; exit 2; }
 	@test -n "$$REDIS_URL$$PORTAL_REDIS_URL" || { echo "make serve: set REDIS_URL"; exit 2; }
 	@test -n "$$PORTAL_SECRET_KEY" || { echo "make serve: set PORTAL_SECRET_KEY"; exit 2; }
 	PORTAL_ENV=production $(BIN)/alembic upgrade head
-	export PORTAL_ENV=production; \
-	$(BIN)/flask --app wsgi worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 143' INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
-	  --access-logfile - --graceful-timeout 20 wsgi:app
+	@serve_dir=$$(mktemp -d); trap 'rm -rf "$$serve_dir"' EXIT; \
+	PORTAL_ENV=production BIN=$(abspath $(BIN)) HOST=$(HOST) PORT=$(PORT) \
+	  WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} SERVE_DIR=$$serve_dir \
+	  $(BIN)/supervisord -c deploy/supervisord.conf
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

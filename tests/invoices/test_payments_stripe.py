@@ -356,3 +356,65 @@ def test_mobilepay_is_offered_where_the_account_has_it(
     # localstripe took the intent with both types (it does not echo the list back).
     intent_id = client_secret_on(page).split("_secret_")[0]
     assert gateway(app).client.v1.payment_intents.retrieve(intent_id).amount == 30000
+
+
+class SlowStripe:
+    """A Stripe API that never answers in time: each request hangs until the test ends."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests = 0
+        self.release = threading.Event()
+        slow = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                slow.requests += 1
+                slow.release.wait(60)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_stripe_that_does_not_answer_is_given_up_quickly_and_the_bank_is_shown(
+    app, client, db, as_role, monkeypatch
+):
+    """Stripe slow: two tries of 2 s to connect and 5 s to answer at most, well inside
+    gunicorn's 30 s, then the page says card payment is unavailable and shows the bank."""
+    slow = SlowStripe()
+    try:
+        config = {
+            **app.config,
+            "STRIPE_SECRET_KEY": "sk_test_slow",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_slow",
+            "STRIPE_API_BASE": slow.url,
+        }
+        gateway = StripeGateway.from_config(config)
+        monkeypatch.setitem(app.extensions, "stripe", gateway)
+        http = gateway.client._requestor._client
+        connect, read = http._timeout
+        assert 2 * (connect + read) + 1 < 30
+        user = as_role(Role.EMPLOYER)
+        invoice = factories.issued_invoice(user.employer, total_ore=378000)
+        db.commit()
+        page = client.get(f"/invoices/{invoice.id}/pay")
+        assert page.status_code == 200
+        text = page.text
+        assert "Kortbetaling er ikke mulig lige nu. Prøv igen senere." in text
+        assert "Betal med bankoverførsel" in text and "3.780,00" in text
+        assert slow.requests == 2  # one try and one retry, no more
+        assert db.scalar(select(func.count()).select_from(CardIntent)) == 0
+    finally:
+        slow.close()
