@@ -33,6 +33,7 @@ from portal import create_app
 from tests import factories
 from tests.helpers import IN_CI, ROOT, alembic_config, travelled_env
 from tests.invoicing import employer_with_hours, organisation
+from tests.peers import PrivateSmtp
 
 pytestmark = pytest.mark.faults
 
@@ -89,7 +90,7 @@ def fault_app(tmp_path):
         admin.dispose()
 
 
-def _worker(url: str, tmp_path, *, burst: bool) -> subprocess.Popen:
+def _worker(url: str, tmp_path, smtp: PrivateSmtp, *, burst: bool) -> subprocess.Popen:
     env = travelled_env(
         {
             **os.environ,
@@ -97,6 +98,8 @@ def _worker(url: str, tmp_path, *, burst: bool) -> subprocess.Popen:
             "REDIS_URL": _redis_url(),
             "PORTAL_SECRET_KEY": "faults",
             "PORTAL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "PORTAL_SMTP_HOST": "127.0.0.1",
+            "PORTAL_SMTP_PORT": str(smtp.port),
         }
     )
     env.pop("PORTAL_REDIS_URL", None)
@@ -132,7 +135,16 @@ def _issued(session: Session) -> int:
     return session.scalar(select(func.count()).where(m.Invoice.number.is_not(None)))
 
 
-def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fault_app, tmp_path):
+@pytest.fixture
+def smtp():
+    server = PrivateSmtp().start()
+    yield server
+    server.stop()
+
+
+def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(
+    fault_app, tmp_path, smtp
+):
     app, url = fault_app
     engine = app.extensions["db"].engine
     monday = dates.today() - timedelta(days=dates.today().weekday() + 21)
@@ -156,7 +168,7 @@ def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fau
         session.commit()
         queue().enqueue(runs.run_job, run_id)
 
-    worker = _worker(url, tmp_path, burst=False)
+    worker = _worker(url, tmp_path, smtp, burst=False)
     try:
         deadline = time.monotonic() + 120
         with Session(engine) as session:
@@ -184,7 +196,7 @@ def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fau
     # An operator queues the job again; a fresh worker picks it up and finishes the run.
     with app.app_context():
         queue().enqueue(runs.run_job, run_id)
-    again = _worker(url, tmp_path, burst=True)
+    again = _worker(url, tmp_path, smtp, burst=True)
     assert again.wait(timeout=300) == 0
 
     with Session(engine) as session:
@@ -199,6 +211,17 @@ def test_sigkilled_worker_leaves_whole_invoices_and_a_rerun_finishes_the_job(fau
         linked = session.scalar(select(func.count()).select_from(m.invoice_line_entries))
         assert linked == approved, "and billed once"
     _assert_whole_and_gapless(engine)  # the rerun rendered what the killed worker left
+
+    # And every invoice was e-mailed, those numbered before the kill included: their outbox
+    # rows were committed with their numbers, and the new worker's wake-ups sent them.
+    with Session(engine) as session:
+        invoices = session.scalars(select(m.Invoice)).all()
+        messages = session.scalars(select(m.OutboxMessage)).all()
+    assert {r.invoice_id for r in messages if r.kind == "invoice"} == {i.id for i in invoices}
+    assert {r.state for r in messages} == {m.OutboxState.DELIVERED}
+    received = Counter(message["Message-ID"] for message in smtp.mailbox.messages)
+    assert set(received) == {r.message_id for r in messages}
+    assert set(received.values()) == {1}, "each exactly once"
 
 
 def _assert_whole_and_gapless(engine, unrendered_at_most: int = 0) -> None:
