@@ -6,6 +6,7 @@ import sys
 import bench.bank_import  # noqa: F401 (registers its benchmark)
 import bench.einvoice  # noqa: F401
 import bench.invoice_run  # noqa: F401
+import bench.outbox  # noqa: F401
 import bench.pages  # noqa: F401
 from bench import BENCHMARKS, RUNS, print_table
 

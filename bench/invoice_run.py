@@ -42,6 +42,7 @@ def make_app(database_url: str):
             "SECRET_KEY": "bench",
             "DATABASE_URL": database_url,
             "JOBS": "inline",
+            "OUTBOX_INLINE": False,  # the run alone: its e-mails wait for a sender (bench.outbox)
             "OUTBOX_DIR": tempfile.mkdtemp(prefix="bench-outbox-"),
         }
     )

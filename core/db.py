@@ -116,21 +116,29 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether the database aborted the transaction for another's sake (try it again)."""
+    """Whether the database aborted the transaction for another's sake, or the connection
+    was lost under it (a server restart): nothing of it was kept, so try it again."""
+    if not isinstance(error, DBAPIError):
+        return False
     original = getattr(error, "orig", None)
-    return isinstance(error, DBAPIError) and (
+    return error.connection_invalidated or (
         getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES
     )
 
 
-def pause(attempt: int) -> None:
-    """A short jittered wait before trying an aborted transaction again."""
+def pause(attempt: int, error: BaseException | None = None) -> None:
+    """A short jittered wait before trying again; longer when the server itself went away
+    (a restart takes seconds: 1, 2, 4 s)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        time.sleep(2 ** (attempt - 1))
+        return
     time.sleep(random.uniform(0.02, 0.1) * attempt)
 
 
 def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     """Run `work` (which opens and commits its own transaction) again when the database
-    aborted it as a deadlock or serialization failure, a bounded number of times."""
+    aborted it (a deadlock, a serialization failure) or lost the connection, a bounded
+    number of times."""
     for attempt in range(1, attempts + 1):
         try:
             return work()
@@ -138,6 +146,5 @@ def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
             if not is_transient(error) or attempt == attempts:
                 raise
             log.warning("transaction aborted by the database (%s); trying again", error.orig)
-            pause(attempt)
+            pause(attempt, error)
     raise AssertionError("unreachable")
-

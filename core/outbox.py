@@ -52,6 +52,15 @@ BATCH = 50
 _sending = threading.local()  # a sender does not wake itself
 
 
+class NotYet(Exception):
+    """What the message refers to is being made elsewhere right now (the issuing worker is
+    rendering the invoice's PDFs): look again in `seconds`, without counting an attempt."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"not ready; again in {seconds:g} s")
+        self.seconds = seconds
+
+
 class Refused(Exception):
     """The receiving end answered no for good (a rejected e-invoice, no address): trying
     again would not help, so the row is given up at once with this reason."""
@@ -239,20 +248,24 @@ def claim(factory: sessionmaker, limit: int = BATCH, now: datetime | None = None
 
 def send_one(factory: sessionmaker, row_id: int) -> OutboxState | None:
     """Compose, hand over and record one claimed row; its new state."""
-    with factory() as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.state != OutboxState.SENDING:
-            return None
-        kind, attempts = kind_of(row), row.attempts
-        session.expunge(row)  # a detached copy: composing and sending keep no transaction open
     envelope, reference, error, refused = None, "", "", False
     try:
-        if kind.prepare is not None:
-            kind.prepare(row)
         with factory() as session:
-            fresh = session.get(OutboxMessage, row_id)
-            envelope = kind.compose(session, fresh) if kind.compose else _stored(fresh)
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.state != OutboxState.SENDING:
+                return None
+            kind, attempts = kind_of(row), row.attempts
+            if kind.prepare is None:
+                envelope = kind.compose(session, row) if kind.compose else _stored(row)
+            session.expunge(row)  # a detached copy: sending keeps no transaction open
+        if kind.prepare is not None:
+            kind.prepare(row)  # outside any transaction, then compose from what it made
+            with factory() as session:
+                fresh = session.get(OutboxMessage, row_id)
+                envelope = kind.compose(session, fresh) if kind.compose else _stored(fresh)
         reference = (kind.transmit or CHANNELS[row.channel])(row, envelope)
+    except NotYet as wait:
+        return retrying(partial(_postpone, factory, row_id, attempts, wait.seconds))
     except Refused as refusal:
         error, refused = str(refusal) or "refused", True
     except Exception as failure:  # every channel's errors end on the row, none escapes
@@ -260,6 +273,17 @@ def send_one(factory: sessionmaker, row_id: int) -> OutboxState | None:
         log.warning("outbox %s (%s) not delivered: %s", row_id, row.kind, error)
     outcome = Outcome(envelope, reference if not error else "", error, refused)
     return retrying(partial(_record, factory, row_id, kind, attempts, outcome))
+
+
+def _postpone(factory: sessionmaker, row_id: int, attempts: int, seconds: float) -> OutboxState:
+    """Back to waiting for a moment, the attempt not counted."""
+    with writing(factory) as session:
+        row = session.get(OutboxMessage, row_id, with_for_update=True)
+        if row.state == OutboxState.SENDING and row.attempts == attempts:
+            row.attempts -= 1
+            row.state = OutboxState.QUEUED if row.attempts == 0 else OutboxState.RETRYING
+            row.lease_until, row.next_attempt_at = None, dates.now() + timedelta(seconds=seconds)
+        return row.state
 
 
 @dataclass
@@ -276,7 +300,6 @@ def _record(
     """Write what one attempt came to on the row (and on its fact), in one short transaction."""
     with writing(factory) as session:
         row = session.get(OutboxMessage, row_id, with_for_update=True)
-        session.refresh(row)
         now = dates.now()
         if not outcome.error:
             if row.state == OutboxState.DELIVERED:
@@ -302,12 +325,16 @@ def _record(
         return row.state
 
 
-def send_due(factory: sessionmaker | None = None, limit: int = BATCH) -> Report:
+def send_due(
+    factory: sessionmaker | None = None, limit: int = BATCH, patient: bool = False
+) -> Report:
     """Send what is due now, a batch at a time, until nothing is left that is due (cron-safe:
-    several senders at once share the rows)."""
+    several senders at once share the rows). A patient sender (a process of its own) lets
+    another process finish what a message refers to (`NotYet`); an impatient one (in the
+    process that wrote the message, or an operator's command) makes it itself."""
     factory = factory or database().sessionmaker
     report = Report()
-    _sending.active = True
+    _sending.active, _sending.patient = True, patient
     try:
         while ids := retrying(partial(claim, factory, limit)):
             for row_id in ids:
@@ -319,14 +346,19 @@ def send_due(factory: sessionmaker | None = None, limit: int = BATCH) -> Report:
                 elif state == OutboxState.GIVEN_UP:
                     report.given_up += 1
     finally:
-        _sending.active = False
+        _sending.active = _sending.patient = False
     return report
+
+
+def patient() -> bool:
+    """Whether this sender waits for another process to make what a message refers to."""
+    return getattr(_sending, "patient", False)
 
 
 @job
 def send_due_job() -> int:
     """The background job a wake-up queues: send what is due; returns how many went out."""
-    return send_due().delivered
+    return send_due(patient=True).delivered
 
 
 def work(factory: sessionmaker, poll_seconds: float = 5, stop: threading.Event | None = None):
@@ -336,7 +368,7 @@ def work(factory: sessionmaker, poll_seconds: float = 5, stop: threading.Event |
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            send_due(factory)
+            send_due(factory, patient=True)
             with factory() as session:
                 upcoming = next_due_at(session)
         except Exception:
@@ -448,6 +480,8 @@ def wake() -> None:
     if jobs.mode == "rq":
         jobs.try_enqueue(send_due_job)  # Redis down: the sender's poll finds the rows
         return
+    if not current_app.config.get("OUTBOX_INLINE", True):
+        return  # a sender process of its own (`flask outbox work`) polls for them
     if has_request_context() and g.get("outbox_deferred") is not None:
         g.outbox_deferred = True  # sent once the response is on its way (init_app)
         return

@@ -11,6 +11,7 @@ pages; the outbox row is the truth."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,10 +54,23 @@ def card_pay_link(invoice: Invoice) -> str | None:
     return payments.pay_url(invoice) if payments.payable(invoice) else None
 
 
+# The issuing worker renders a document's PDFs right after its commit; a sender that finds
+# them missing waits for it this long before it renders them itself (the worker died).
+RENDERING_GRACE = timedelta(seconds=60)
+
+
 def render(row: OutboxMessage) -> None:
     """Before a document's message is composed: render what a crash left unrendered (once,
-    whoever else is at it)."""
-    issuer.render_missing(database().sessionmaker, row.invoice_id)
+    whoever else is at it), unless it was issued a moment ago and is being rendered now."""
+    factory = database().sessionmaker
+    with factory() as session:
+        invoice = session.get(Invoice, row.invoice_id)
+        if invoice is None or invoice.documents_ready:
+            return
+        recent = invoice.issued_at and dates.now() - invoice.issued_at < RENDERING_GRACE
+    if recent and outbox.patient():
+        raise outbox.NotYet(2)
+    issuer.render_missing(factory, row.invoice_id)
 
 
 def ready(session: Session, invoice_id: int | None) -> Invoice:

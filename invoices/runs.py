@@ -13,7 +13,7 @@ from functools import partial
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from core import audit, dates
+from core import audit, dates, outbox
 from core import money as amounts
 from core import settings as settings_service
 from core.db import database, retrying, writing
@@ -532,13 +532,16 @@ def _issue_one(factory: sessionmaker, run_id: int, employer_id: int) -> int | No
 
 
 def _render(factory: sessionmaker, run_id: int, invoice_id: int) -> bool:
-    """Render an issued invoice's documents from the committed invoice. A failure leaves it
-    numbered and "being prepared" for `invoices render-missing` or the next worker start."""
+    """Render an issued invoice's documents from the committed invoice, then wake the outbox
+    (its messages can go now). A failure leaves it numbered and "being prepared" for the
+    sender, `invoices render-missing` or the next worker start."""
     try:
-        return issuer.render_missing(factory, invoice_id)
+        stored = issuer.render_missing(factory, invoice_id)
     except Exception:
         log.exception("invoice run %s: documents of invoice %s failed", run_id, invoice_id)
         return False
+    outbox.wake()
+    return stored
 
 
 def _step(session: Session, run_id: int, error: str | None = None) -> None:

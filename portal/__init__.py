@@ -10,9 +10,9 @@ from flask import Flask
 
 class Portal(Flask):
     """The app: a request whose transaction the database aborted for another's sake (a
-    deadlock, a serialization failure) is served again from the start, a few times with a
-    short jitter, so the user sees its result or the clear message of the invariant that
-    refused it, never an error page."""
+    deadlock, a serialization failure) or whose connection it lost (a restart) is served
+    again from the start, a few times after a short pause, so the user sees its result or the
+    clear message of the invariant that refused it, never an error page."""
 
     def dispatch_request(self):
         from sqlalchemy.exc import DBAPIError
@@ -27,7 +27,7 @@ class Portal(Flask):
                     raise
                 db.get_session().rollback()
                 db.log.warning("request aborted by the database (%s); serving it again", error)
-                db.pause(attempt)
+                db.pause(attempt, error)
         raise AssertionError("unreachable")
 
 

@@ -29,6 +29,9 @@ class Defaults:
     SMTP_STARTTLS = False
     SMTP_TIMEOUT = 10
     OUTBOX_MAX_ATTEMPTS = 10  # then a message is given up (about five days of back-off)
+    # Without Redis (JOBS=inline): send in this process after each commit, or leave it to a
+    # sender process of its own (`flask outbox work`) with false.
+    OUTBOX_INLINE = True
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
