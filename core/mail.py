@@ -1,6 +1,6 @@
-"""Outgoing e-mail: subject and body from templates/email/, written to the outbox with the
-fact it reports (`queue`), and sent by core.outbox behind one class: SMTP when configured,
-else .eml files in a folder."""
+"""Outgoing e-mail: subject and body from templates/email/ (`compose`), and one class that
+sends a message: SMTP when configured, else .eml files in a folder. Every e-mail leaves
+through the outbox (core.outbox), written with the fact it reports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
 
 from core import dates
 
@@ -34,7 +33,6 @@ class Message:
     subject: str
     body: str
     attachments: list[Attachment] = field(default_factory=list)
-    kind: str = "email"  # what the outbox lists it as ("account", "order", ...)
 
 
 class Mailer:
@@ -122,16 +120,6 @@ def compose(template: str, **context: Any) -> tuple[str, str]:
 
 def mailer() -> Mailer:
     return current_app.extensions["mailer"]
-
-
-def queue(session: Session, message: Message) -> None:
-    """Write the message to the outbox in the caller's transaction: it leaves once that
-    commits (and is tried again until delivered); a rollback drops it with the fact."""
-    from core import outbox
-
-    if message.attachments:
-        raise ValueError("attachments come from the document an outbox kind refers to")
-    outbox.add(session, message.kind, message.to, subject=message.subject, body=message.body)
 
 
 def init_app(app: Flask) -> None:

@@ -72,6 +72,16 @@ def employer_with_hours(
     return employer, made
 
 
+def municipality(db):
+    """A public body (EAN) with approved hours and the references its e-invoice needs."""
+    employer, [placement] = employer_with_hours(
+        db, weeks=1, name="Odense Kommune", ean="5798000554504", cvr="29189579"
+    )
+    placement.job_order.order_reference = "PO-117"
+    placement.job_order.person_reference = "Karen Park"
+    return employer
+
+
 def pdf_text(content: bytes) -> str:
     """All pages' text with white space folded (PDF line breaks fall anywhere)."""
     reader = PdfReader(io.BytesIO(content))

@@ -99,10 +99,13 @@ class PrivateRedis:
 
 class AccessPoint:
     """An e-invoice access point's HTTP API (invoices.einvoice_delivery.AccessPointApi):
-    answers 503 to the first `unavailable` documents, then accepts; keeps what it got."""
+    401 without the token (when one is set); 503 to the first `unavailable` documents; 422
+    with the reason when the rules (the app's, when given) fail or when told to `refuse`;
+    else 201 accepted. Keeps what it got."""
 
-    def __init__(self, unavailable: int = 0) -> None:
-        self.unavailable = unavailable
+    def __init__(self, unavailable: int = 0, token: str | None = None, rules=None) -> None:
+        self.unavailable, self.token, self.rules = unavailable, token, rules
+        self.refuse: str | None = None
         self.received: list[bytes] = []
         self.accepted: list[str] = []
         point = self
@@ -110,10 +113,17 @@ class AccessPoint:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if point.token and self.headers.get("Authorization") != f"Bearer {point.token}":
+                    return self._answer(401, {})
                 point.received.append(body)
                 if point.unavailable > 0:
                     point.unavailable -= 1
                     return self._answer(503, {"status": "unavailable"})
+                report = point.rules.check(body) if point.rules is not None else None
+                if report is not None and not report.ok:
+                    return self._answer(422, {"status": "rejected", "reason": str(report.fatal[0])})
+                if point.refuse:
+                    return self._answer(422, {"status": "rejected", "reason": point.refuse})
                 number = self.headers["X-Document-Id"]
                 point.accepted.append(number)
                 return self._answer(201, {"id": f"ap-{number}", "status": "accepted"})

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,35 @@ class Browser:
         match = re.search(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
         assert match, page[:500]
         return match.group(1).decode()
+
+    def invoice_everyone(self, period_end: str, log: Callable[[], str]) -> tuple[int, bytes]:
+        """As finance: preview a run up to `period_end`, issue it for every employer listed,
+        and wait (up to 3 minutes) until the worker has finished it; (employers, run page)."""
+        _status, _url, preview = self.get(f"/finance/invoicing?period_end={period_end}&cadence=")
+        employer_ids = re.findall(rb'name="employer_ids" value="(\d+)"', preview)
+        assert employer_ids, "nothing to invoice"
+        status, run_url, run_page = self.post(
+            "/finance/invoicing/issue",
+            [
+                ("csrf_token", self.csrf(preview)),
+                ("period_end", period_end),
+                ("cadence", ""),
+                *[("employer_ids", i.decode()) for i in employer_ids],
+            ],
+        )
+        assert status == 200 and "/finance/runs/" in run_url, run_url
+        run_path = urllib.parse.urlsplit(run_url).path
+        # The worker issues the invoices; the run page refreshes itself until it is done.
+        deadline = time.monotonic() + 180
+        while b'http-equiv="refresh"' in run_page:
+            assert time.monotonic() < deadline, log()
+            time.sleep(1)
+            _status, _url, run_page = self.get(run_path)
+        assert b"form-errors" not in run_page, run_page.decode()
+        return len(employer_ids), run_page
+
+    @staticmethod
+    def invoice_ids(run_page: bytes) -> list[str]:
+        return sorted(
+            {i.decode() for i in re.findall(rb'href="/finance/invoices/(\d+)"', run_page)}
+        )

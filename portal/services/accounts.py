@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import audit, dates, links, mail
+from core import audit, dates, links, mail, outbox
 from core.errors import Conflict, Invalid, NotAllowed, NotFound
 from core.models import Employer, Role, User, UserToken
 from core.pages import Page, paginate
@@ -113,7 +113,7 @@ def send_invitation(session: Session, user: User) -> None:
     link = links.absolute_url("auth.set_password", token=token)
     with force_locale(user.locale):
         subject, body = mail.compose("account_invitation", user=user, days=hours // 24, link=link)
-        mail.queue(session, mail.Message(user.email, subject, body, kind="account"))
+        outbox.add(session, "account", user.email, subject=subject, body=body)
 
 
 def request_reset(session: Session, email: str) -> None:
@@ -151,7 +151,7 @@ def _send_reset_link(session: Session, user: User, template: str) -> None:
     link = links.absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale):
         subject, body = mail.compose(template, user=user, link=link, hours=hours)
-        mail.queue(session, mail.Message(user.email, subject, body, kind="account"))
+        outbox.add(session, "account", user.email, subject=subject, body=body)
 
 
 def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:

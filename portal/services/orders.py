@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from core import audit, dates, links, mail
+from core import audit, dates, links, mail, outbox
 from core.db import lock
 from core.errors import Conflict, Invalid, NotFound
 from core.models import (
@@ -77,7 +77,7 @@ def notify(session: Session, users: Iterable[User], template: str, **context: An
         seen.add(user.email)
         with force_locale(user.locale):
             subject, body = mail.compose(template, user=user, **context)
-        mail.queue(session, mail.Message(user.email, subject, body, kind="order"))
+        outbox.add(session, "order", user.email, subject=subject, body=body)
 
 
 def employer_users(employer: Employer) -> list[User]:
@@ -238,7 +238,7 @@ def _confirm_to_contact(session: Session, order: JobOrder) -> None:
         days=CALLBACK_WORKING_DAYS,
         link=links.absolute_url("auth.login"),
     )
-    mail.queue(session, mail.Message(order.contact_email, subject, body, kind="order"))
+    outbox.add(session, "order", order.contact_email, subject=subject, body=body)
 
 
 def _invite_contact(session: Session, by: User | None, order: JobOrder) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
-from core import mail
+from core import mail, outbox
 from core.mail import Attachment, Mailer, Message
 from tests import factories
 from tests.helpers import body, csrf_token
@@ -59,9 +59,9 @@ def test_queued_mail_is_sent_after_commit_and_dropped_on_rollback(app, db, mailb
     from core.db import get_session
 
     session = get_session()
-    mail.queue(session, Message("rolled@example.dk", "never", "sent"))
+    outbox.add(session, "email", "rolled@example.dk", subject="never", body="sent")
     session.rollback()
-    mail.queue(session, Message("kept@example.dk", "sent", "after commit"))
+    outbox.add(session, "email", "kept@example.dk", subject="sent", body="after commit")
     assert mailbox.to("kept@example.dk") == []  # not before the commit
     session.commit()
     assert len(mailbox.to("kept@example.dk")) == 1

@@ -25,7 +25,7 @@ from core.models import (
 from invoices import payments, reminders, runs
 from tests import factories
 from tests.helpers import body, post_form, queue_unreachable
-from tests.invoicing import employer_with_hours, issue_run, organisation, pdf_text
+from tests.invoicing import employer_with_hours, issue_run, municipality, organisation, pdf_text
 from tests.peers import AccessPoint, PrivateSmtp
 from tests.racing import race
 
@@ -188,15 +188,6 @@ def test_two_senders_at_once_send_each_message_once(app, committed, smtp):
     with committed() as session:
         states = session.scalars(select(OutboxMessage.state)).all()
     assert set(states) == {OutboxState.DELIVERED}
-
-
-def municipality(db):
-    employer, [placement] = employer_with_hours(
-        db, weeks=1, name="Odense Kommune", ean="5798000554504", cvr="29189579"
-    )
-    placement.job_order.order_reference = "PO-117"
-    placement.job_order.person_reference = "Karen Park"
-    return employer
 
 
 def test_an_unusable_drop_folder_fails_with_the_reason_then_delivers_after_the_fix(

@@ -1,12 +1,9 @@
 """Sending e-invoices to public bodies: through the drop folder an access point's client
 watches (the default), or to an access point's HTTP API, here a small server on 127.0.0.1
-that checks what it receives with the same rules and can refuse it."""
+(tests/peers.py) that checks what it receives with the same rules and can refuse it."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,8 @@ from sqlalchemy import select
 from core import dates, outbox
 from core.models import EinvoiceState, Invoice, OutboxMessage, OutboxState, Role
 from tests.helpers import free_port, post_form, queue_unreachable
-from tests.invoicing import employer_with_hours, issue_run, organisation
+from tests.invoicing import employer_with_hours, issue_run, municipality, organisation
+from tests.peers import AccessPoint
 
 
 def issued_and_delivered(db) -> list[Invoice]:
@@ -24,15 +22,6 @@ def issued_and_delivered(db) -> list[Invoice]:
     invoices = issue_run(db)
     db.expire_all()
     return [db.get(Invoice, invoice.id) for invoice in invoices]
-
-
-def municipality(db):
-    employer, [placement] = employer_with_hours(
-        db, weeks=1, name="Odense Kommune", ean="5798000554504", cvr="29189579"
-    )
-    placement.job_order.order_reference = "PO-117"
-    placement.job_order.person_reference = "Karen Park"
-    return employer
 
 
 @pytest.fixture
@@ -69,54 +58,15 @@ def test_the_drop_folder_gets_the_municipalitys_e_invoice_once(app, db, ctx, con
     assert public.einvoice_attempts == 1 and len(list((tmp_path / "outbox").iterdir())) == 1
 
 
-class AccessPoint(BaseHTTPRequestHandler):
-    """POST /documents: 201 accepted when the rules pass, 422 with the reason otherwise (or
-    when told to refuse), 401 without the token."""
-
-    refuse: str | None = None
-    received: list[bytes] = []
-    rules = None  # the app's rules, checked in this server's thread
-
-    def do_POST(self):  # noqa: N802 (the http.server API)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Authorization") != "Bearer secret-token":
-            return self._answer(401, {})
-        AccessPoint.received.append(body)
-        report = AccessPoint.rules.check(body)
-        if not report.ok:
-            return self._answer(422, {"status": "rejected", "reason": str(report.fatal[0])})
-        if AccessPoint.refuse:
-            return self._answer(422, {"status": "rejected", "reason": AccessPoint.refuse})
-        number = self.headers["X-Document-Id"]
-        return self._answer(201, {"id": f"ap-{number}", "status": "accepted"})
-
-    def _answer(self, code: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):  # quiet
-        pass
-
-
 @pytest.fixture
 def access_point(app, configured):
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), AccessPoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    AccessPoint.refuse, AccessPoint.received = None, []
-    AccessPoint.rules = app.extensions["einvoice_rules"]
+    """An access point's API on 127.0.0.1 that checks what it receives with the same rules."""
+    point = AccessPoint(token="secret-token", rules=app.extensions["einvoice_rules"])
     configured.update(
-        EINVOICE_TRANSPORT="api",
-        EINVOICE_API_URL=f"http://127.0.0.1:{server.server_port}",
-        EINVOICE_API_TOKEN="secret-token",
+        EINVOICE_TRANSPORT="api", EINVOICE_API_URL=point.url, EINVOICE_API_TOKEN="secret-token"
     )
-    yield AccessPoint
-    server.shutdown()
-    server.server_close()
+    yield point
+    point.close()
 
 
 def test_the_access_point_accepts_what_passes_its_rules(app, db, ctx, access_point):

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from core import audit, dates, links, mail
+from core import audit, dates, links, mail, outbox
 from core.models import (
     HoursReminder,
     TimeEntry,
@@ -54,7 +54,7 @@ def notify(session: Session, users: list[User], template: str, **context: Any) -
     for user in users:
         with force_locale(user.locale):
             subject, body = mail.compose(template, user=user, **context)
-            mail.queue(session, mail.Message(user.email, subject, body, kind="hours"))
+            outbox.add(session, "hours", user.email, subject=subject, body=body)
 
 
 def send_reminders(session: Session, now: datetime | None = None) -> int:
