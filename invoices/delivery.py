@@ -69,7 +69,7 @@ def render(row: OutboxMessage) -> None:
             return
         recent = invoice.issued_at and dates.now() - invoice.issued_at < RENDERING_GRACE
     if recent and outbox.patient():
-        raise outbox.NotYet(2)
+        raise outbox.NotYet(1)
     issuer.render_missing(factory, row.invoice_id)
 
 
