@@ -54,7 +54,9 @@ def _outside(page: Page) -> list[str]:
         f"page {page.number}: {c['text']!r} at x={c['x0']:.0f}–{c['x1']:.0f} "
         f"y={c['top']:.0f}–{c['bottom']:.0f} lies outside the page"
         for c in page.chars
-        if c["x0"] < -0.5 or c["x1"] > page.width + 0.5 or c["top"] < -0.5
+        if c["x0"] < -0.5
+        or c["x1"] > page.width + 0.5
+        or c["top"] < -0.5
         or c["bottom"] > page.height + 0.5
     ]
 
@@ -95,18 +97,24 @@ def page_numbers_problems(layout: Layout, word: str = "Side", of: str = "af") ->
 
 
 def once_after(layout: Layout, total: str, last_line: str) -> list[str]:
-    """The total appears once, on the last page, below the last line of the table."""
+    """The total appears once, and after the table's last line (on its page or a later one;
+    what follows the total, such as how to pay, may go on to another page)."""
     count = layout.text.count(total)
     if count != 1:
         return [f"{total!r} appears {count} times"]
-    last = layout.pages[-1]
-    if total not in last.text:
-        return [f"{total!r} is not on the last page"]
-    lines = last.text.splitlines()
-    index = next(i for i, line in enumerate(lines) if total in line)
-    before = [i for i, line in enumerate(lines) if last_line in line]
-    if before and max(before) > index:
-        return [f"{total!r} comes before the last line {last_line!r}"]
+
+    def places(text: str) -> list[tuple[int, int]]:
+        return [
+            (page.number, index)
+            for page in layout.pages
+            for index, line in enumerate(page.text.splitlines())
+            if text in line
+        ]
+
+    [at] = places(total)
+    lines = places(last_line)
+    if not lines or max(lines) > at:
+        return [f"{total!r} is not after the last line {last_line!r}"]
     return []
 
 
