@@ -36,6 +36,7 @@ class LineCredit:
     minutes: int = 0
     quantity_hundredths: int = 0  # of the line's own unit only (hours off an hour line)
     amount_ore: int = 0
+    reduced_ore: int = 0  # of that, by price reductions (an amount, not hours)
 
 
 @dataclass
@@ -73,6 +74,8 @@ def line_credits(session: Session, invoice: Invoice) -> dict[int, LineCredit]:
         entry.minutes += minutes
         if unit == units.get(line_id):
             entry.quantity_hundredths += quantity
+        else:
+            entry.reduced_ore += amount
     return dict(credited)
 
 
@@ -162,23 +165,28 @@ def issue_partial_credit(
         if line.unit_code != "HUR":
             raise Invalid(_("This line is not billed in hours; take an amount off instead."))
         hours_left = line.quantity_hundredths - so_far.quantity_hundredths
-        amount = amounts.amount_for(hours_hundredths, line.rate_ore)
-        if hours_hundredths <= 0 or hours_hundredths > hours_left or amount > amount_left:
-            raise Invalid(
-                _(
-                    "At most %(hours)s hours are left on the line to credit.",
-                    hours=format_quantity(hours_left, language()),
+        if hours_hundredths == hours_left and not so_far.reduced_ore:
+            # All the hours left: the rest of the line, to the øre, whatever the rounding of
+            # the earlier pieces (10,50 timer may price one øre above what is left).
+            piece = _rest_of(line, so_far)
+        else:
+            most = _most_hours(hours_left, amount_left, line.rate_ore)
+            if hours_hundredths <= 0 or hours_hundredths > most:
+                raise Invalid(
+                    _(
+                        "At most %(hours)s hours are left on the line to credit.",
+                        hours=format_quantity(most, language()),
+                    )
                 )
+            piece = Piece(
+                line=line,
+                description=line.description,
+                minutes=min(amounts.round_half_up_div(hours_hundredths * 60, 100), line.minutes),
+                quantity_hundredths=hours_hundredths,
+                unit_code="HUR",
+                rate_ore=line.rate_ore,
+                amount_ore=amounts.amount_for(hours_hundredths, line.rate_ore),
             )
-        piece = Piece(
-            line=line,
-            description=line.description,
-            minutes=min(amounts.round_half_up_div(hours_hundredths * 60, 100), line.minutes),
-            quantity_hundredths=hours_hundredths,
-            unit_code="HUR",
-            rate_ore=line.rate_ore,
-            amount_ore=amount,
-        )
     else:
         if amount_ore is None or amount_ore <= 0 or amount_ore > amount_left:
             raise Invalid(
@@ -203,6 +211,18 @@ def _checked(session: Session, invoice: Invoice, reason: str) -> str:
     if not reason:
         raise Invalid(_("Give a reason for the credit note."))
     return reason
+
+
+def _most_hours(hours_left: int, amount_left: int, rate_ore: int) -> int:
+    """The most hours (hundredths) that may still come off a line: no more than its hours
+    left, and none whose price at the line's rate is more than the money left (after a price
+    reduction that is fewer than the hours on the line)."""
+    most = min(hours_left, amount_left * 100 // rate_ore) if rate_ore > 0 else hours_left
+    while most < hours_left and amounts.amount_for(most + 1, rate_ore) <= amount_left:
+        most += 1
+    while most > 0 and amounts.amount_for(most, rate_ore) > amount_left:
+        most -= 1
+    return most
 
 
 def _reduction(line: InvoiceLine, amount_ore: int) -> Piece:

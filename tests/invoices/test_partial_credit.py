@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core import models as m
 from core.errors import DomainError
+from core.money import amount_for
 from core.models import InvoiceStatus, Role
 from invoices import credit, issuer, runs
 from invoices.einvoice import rules
@@ -221,3 +222,43 @@ def test_two_people_taking_all_that_is_left_at_once_one_is_refused(app, committe
             )
         )
         assert credited == session.get(m.InvoiceLine, line_id).amount_ore
+
+
+def test_all_the_hours_left_can_be_taken_off_whatever_the_rounding(app, db, ctx):
+    """12,00 timer × 18,75 kr. = 225,00 kr.; 1,50 timer off is 28,13 kr. (28,125 rounded up),
+    which leaves 196,87 kr. for the 10,50 timer that 196,88 kr. would price: asking for the
+    10,50 hours left takes the rest of the line, not one øre more (issue 23)."""
+    finance = factories.UserFactory(role=Role.FINANCE)
+    invoice = one_line_invoice(db, minutes=720, rate=1875)
+    line_id = invoice.lines[0].id
+    first = credit.issue_partial_credit(
+        db, finance, invoice, line_id, hours_hundredths=150, reason="x"
+    )
+    db.commit()
+    assert first.subtotal_ore == 2813
+    rest = credit.issue_partial_credit(
+        db, finance, invoice, line_id, hours_hundredths=1050, reason="Resten"
+    )
+    db.commit()
+    assert first.subtotal_ore + rest.subtotal_ore == 22500  # the line, to the øre
+    for line in rest.lines:  # every printed line still recomputes
+        assert line.amount_ore == amount_for(line.quantity_hundredths, line.rate_ore)
+    db.refresh(invoice)
+    assert invoice.open_ore == 0 and invoice.status == InvoiceStatus.CREDITED
+
+
+def test_after_a_price_reduction_the_message_names_the_hours_really_left(app, db, ctx):
+    finance = factories.UserFactory(role=Role.FINANCE)
+    invoice = one_line_invoice(db)  # 8,00 timer × 189,00 kr. = 1.512,00 kr.
+    line_id = invoice.lines[0].id
+    credit.issue_partial_credit(db, finance, invoice, line_id, amount_ore=18900, reason="Rabat")
+    db.commit()
+    # 1.323,00 kr. is left: 7,00 hours at the rate, not the 8,00 hours on the line.
+    with pytest.raises(DomainError, match="Højst 7,00 timer"):
+        credit.issue_partial_credit(db, finance, invoice, line_id, hours_hundredths=701, reason="y")
+    db.rollback()
+    taken = credit.issue_partial_credit(
+        db, finance, invoice, line_id, hours_hundredths=700, reason="y"
+    )
+    db.commit()
+    assert taken.subtotal_ore == 132300
