@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core import models as m
 from core.errors import DomainError
-from core.money import amount_for
 from core.models import InvoiceStatus, Role
+from core.money import amount_for
 from invoices import credit, issuer, runs
 from invoices.einvoice import rules
 from tests import factories
