@@ -197,6 +197,7 @@ def test_phone_form_has_today_and_the_placement_preselected(client, db, job):
     assert entry.minutes == 240 and entry.worker_confirmed_by_id == worker_user.id
     week = client.get("/hours/week?week=2026-W47")
     assert "4,00" in week.text and "Venter på virksomheden" in week.text
+    assert '<td class="num">15 min.</td>' in week.text  # the break with its unit (issue 23)
 
 
 def test_phone_form_shows_the_rule_it_broke_and_saves_nothing(client, db, job):
