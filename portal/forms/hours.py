@@ -43,7 +43,10 @@ class ShiftFields(OnceForm):
         render_kw={"inputmode": "numeric", "min": "0", "step": "5"},
     )
     note = TextAreaField(
-        _l("Note (optional)"), validators=[Optional(), Length(max=hours.MAX_NOTE_LENGTH)]
+        _l("Note (optional)"),
+        description=_l("At most %(n)d characters.", n=hours.MAX_NOTE_LENGTH),
+        validators=[Optional(), Length(max=hours.MAX_NOTE_LENGTH)],
+        render_kw={"maxlength": str(hours.MAX_NOTE_LENGTH)},
     )
 
     def shift(self) -> hours.Shift:

@@ -72,7 +72,7 @@ def count_entries(db) -> int:
         (shift(start=(8, 0), end=(20, 1), pause=0), "højst vare 12 timer"),
         (shift(pause=-5), "kan ikke være negativ"),
         (shift(start=(8, 0), end=(9, 0), pause=60), "kortere end vagten"),
-        (shift(day=date(2026, 11, 20)), "højst registreres én dag frem"),
+        (shift(day=date(2026, 11, 19)), "ikke for en dag, der ikke er kommet"),  # tomorrow
         (shift(day=date(2026, 11, 1)), "begynder den 02-11-2026"),
         (shift(note="x" * 501), "højst være 500 tegn"),
     ],
@@ -101,10 +101,10 @@ def test_only_active_placements_take_hours(db, job):
 
 def test_boundaries_are_allowed(db, job):
     worker_user, *_rest, placement = job
-    # Exactly 15 minutes, exactly 12 hours, tomorrow, and the placement's first day.
+    # Exactly 15 minutes, exactly 12 hours, today, and the placement's first day.
     hours.record_shift(db, worker_user, placement, shift(start=(6, 0), end=(6, 15), pause=0))
     hours.record_shift(
-        db, worker_user, placement, shift(day=date(2026, 11, 19), start=(7, 0), end=(19, 0))
+        db, worker_user, placement, shift(day=date(2026, 11, 17), start=(7, 0), end=(19, 0))
     )
     hours.record_shift(db, worker_user, placement, shift(day=date(2026, 11, 2)))
     assert count_entries(db) == 3
@@ -178,6 +178,8 @@ def test_phone_form_has_today_and_the_placement_preselected(client, db, job):
     assert 'name="viewport"' in page.text
     assert 'type="date"' in page.text and 'value="2026-11-18"' in page.text
     assert page.text.count('type="time"') == 2
+    # The note's limit is shown and enforced by the browser too (issue 23).
+    assert 'maxlength="500"' in page.text and "Højst 500 tegn." in page.text
     assert f'name="placement_id" value="{placement.id}"' in page.text
     response = post_form(
         client,

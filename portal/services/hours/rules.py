@@ -191,8 +191,14 @@ def validate_shift(
         raise Invalid(_("The break must be shorter than the shift."))
     if len(shift.note) > MAX_NOTE_LENGTH:
         raise Invalid(_("The note can be at most 500 characters."))
-    if shift.work_date > dates.local_date(now or dates.now()) + timedelta(days=1):
-        raise Invalid(_("Hours can be recorded at most one day ahead."))
+    if shift.work_date > dates.local_date(now or dates.now()):
+        # Hours are recorded once worked; a coming shift goes in the calendar as planned.
+        raise Invalid(
+            _(
+                "Hours can be recorded once they are worked, not for a day that has not "
+                "come. Put a coming shift in the calendar as a planned shift."
+            )
+        )
     if shift.work_date < placement.start_date:
         raise Invalid(
             _(
