@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -45,7 +48,19 @@ def _account_key() -> str:
 
 
 def _failed(response) -> bool:
-    return response.status_code >= 400  # a right code redirects
+    # A right code redirects; a right code used already is not a wrong guess (_not_a_guess).
+    return response.status_code >= 400 and not g.pop("two_factor_code_reused", False)
+
+
+@contextmanager
+def _not_a_guess():
+    """Around a code check: a right code whose step was used already is told apart from a
+    wrong one, and the limits above do not count it."""
+    try:
+        yield
+    except twofactor.CodeUsed:
+        g.two_factor_code_reused = True
+        raise
 
 
 def _too_many(_limit):
@@ -100,7 +115,8 @@ def verify():
 
 def _verified(user, form: VerifyForm) -> Done:
     db = get_session()
-    twofactor.verify(db, user, code=form.code.data, recovery_code=form.recovery_code.data)
+    with _not_a_guess():
+        twofactor.verify(db, user, code=form.code.data, recovery_code=form.recovery_code.data)
     next_url = pending_next()
     forget_second_factor()
     login_user(user)
@@ -157,7 +173,8 @@ def _enrolled(enrolment: twofactor.Enrolment, code: str, expired: bool) -> Done:
     secret = twofactor.open_enrolment(current_user, enrolment.sealed)
     if secret is None:
         raise NotFound()  # cannot happen: Enrolment.start sealed it for this user just now
-    codes = twofactor.enable(get_session(), current_user, secret, code)
+    with _not_a_guess():
+        codes = twofactor.enable(get_session(), current_user, secret, code)
     login_user(current_user)  # the new session version: sessions without the code ended
     return _show_codes_once(codes, _("Two-factor log-in is on."))
 
@@ -201,7 +218,8 @@ def disable():
     form = CodeForm(prefix="disable")
 
     def disabled() -> Done:
-        twofactor.disable(get_session(), current_user, form.code.data)
+        with _not_a_guess():
+            twofactor.disable(get_session(), current_user, form.code.data)
         return Done(url_for("main.index"), _("Two-factor log-in is off."))
 
     return submit(form, disabled, page=lambda: _manage_page(form, _blank("codes")))
@@ -217,7 +235,8 @@ def recovery_codes():
     def renewed() -> Done:
         if not twofactor.enabled(current_user):
             raise Invalid(_("Two-factor log-in is not on."))
-        codes = twofactor.new_recovery_codes(get_session(), current_user, form.code.data)
+        with _not_a_guess():
+            codes = twofactor.new_recovery_codes(get_session(), current_user, form.code.data)
         return _show_codes_once(codes, _("New recovery codes are made; the old ones are void."))
 
     return submit(form, renewed, page=lambda: _manage_page(_blank("disable"), form))

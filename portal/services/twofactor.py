@@ -170,11 +170,24 @@ def _use_recovery_code(session: Session, user: User, code: str) -> bool:
     return result.rowcount == 1
 
 
+class CodeUsed(Invalid):
+    """A right code whose 30 seconds were used already (the one shown at enrolment, a second
+    tab): not a wrong guess, so it does not count toward the lock-out."""
+
+
 def check_code(session: Session, user: User, code: str) -> None:
-    """Accept a current authenticator code that was not used before; raise Invalid if not."""
+    """Accept a current authenticator code that was not used before; raise Invalid if not
+    (CodeUsed when it is right but used)."""
     step = _matching_step(_stored_secret(user), code, dates.now())
-    if step is None or not enabled(user) or not _use_step(session, user, step):
-        raise Invalid(_("That code is not right, or it has been used. Try the next one."))
+    if step is None or not enabled(user):
+        raise Invalid(_("That code is not right. Check the time on your phone and try again."))
+    if not _use_step(session, user, step):
+        raise CodeUsed(
+            _(
+                "That code was used a moment ago. Wait for the next code in your app (a new one "
+                "comes every 30 seconds) and enter that."
+            )
+        )
 
 
 def verify(session: Session, user: User, *, code: str = "", recovery_code: str = "") -> None:

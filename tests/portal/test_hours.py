@@ -101,7 +101,7 @@ def test_only_active_placements_take_hours(db, job):
 
 def test_boundaries_are_allowed(db, job):
     worker_user, *_rest, placement = job
-    # Exactly 15 minutes, exactly 12 hours, today, and the placement's first day.
+    # Exactly 15 minutes, exactly 12 hours, yesterday, and the placement's first day.
     hours.record_shift(db, worker_user, placement, shift(start=(6, 0), end=(6, 15), pause=0))
     hours.record_shift(
         db, worker_user, placement, shift(day=date(2026, 11, 17), start=(7, 0), end=(19, 0))

@@ -195,7 +195,8 @@ def test_a_code_works_once(client, db):
 
     password_only(client, user)
     replay = send_code(client, {"code": used})
-    assert replay.status_code == 400 and "it has been used" in replay.text
+    assert replay.status_code == 400 and "was used a moment ago" in replay.text
+    assert "Wait for the next code" in replay.text
     # The code of the step before is older than the one used: refused as well.
     assert send_code(client, {"code": code(secret, -1)}).status_code == 400
     assert send_code(client, {"code": code(secret, 1)}).status_code == 302  # the next one
@@ -274,6 +275,23 @@ def test_wrong_codes_are_rate_limited_with_a_clear_message(client, db):
     assert locked.status_code == 429
     assert "Too many wrong codes" in locked.text
     assert send_code(client, {"recovery_code": "whatever"}).status_code == 429
+
+
+def test_a_used_code_says_wait_for_the_next_and_is_not_a_wrong_guess(client, db):
+    """The code shown at enrolment, entered again at the log-in straight after: told to wait
+    for the next code, and not counted toward the lock-out (issue 23)."""
+    user = factories.UserFactory(role=Role.CONSULTANT)
+    db.flush()
+    secret = pyotp.random_base32()
+    twofactor.enable(db, user, secret, code(secret))  # enrolled with this step's code
+    db.commit()
+    password_only(client, user)
+    for _ in range(8):  # more than the five wrong codes that lock an account
+        again = send_code(client, {"code": code(secret)})
+        assert again.status_code == 400 and "Wait for the next code" in again.text
+    wrong = send_code(client, {"code": "000000"})
+    assert wrong.status_code == 400 and "not right" in wrong.text
+    assert send_code(client, {"code": code(secret, 1)}).status_code == 302  # not locked
 
 
 # --- the organisation's setting -----------------------------------------------------------------
