@@ -12,7 +12,7 @@ from core.errors import Conflict
 from core.models import Role, Worker
 from core.pages import page_number
 from portal.auth import role_required
-from portal.forms.workers import STATUS_LABELS, EraseForm, WorkerForm
+from portal.forms.workers import LEFT_LABELS, STATUS_LABELS, EraseForm, WorkerForm
 from portal.services import privacy, workers
 from portal.views import Done, submit
 
@@ -30,8 +30,15 @@ def _form(worker: Worker | None = None) -> WorkerForm:
 @bp.get("")
 @role_required(*DESK)
 def index():
-    rows = workers.listing(get_session(), page_number(request.args.get("page")))
-    return render_template("workers/index.html", workers=rows, status_labels=STATUS_LABELS)
+    session = get_session()
+    rows = workers.listing(session, page_number(request.args.get("page")))
+    return render_template(
+        "workers/index.html",
+        workers=rows,
+        status_labels=STATUS_LABELS,
+        left_labels=LEFT_LABELS,
+        departures=workers.departures(session, rows.items),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -25,7 +25,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.models import Role, User, WorkArea, Worker, WorkerStatus
+from core.models import PlacementEndReason, Role, User, WorkArea, Worker, WorkerStatus
 from portal.forms import Digits, OnceForm, Postcode, Stripped
 from portal.forms.orders import DaysField
 from portal.services import workers
@@ -35,6 +35,13 @@ STATUS_LABELS = {
     WorkerStatus.PLACED: _l("Placed"),
     WorkerStatus.PAUSED: _l("Paused"),
     WorkerStatus.LEFT: _l("Left"),
+}
+# A worker who left, told apart by why (their last placement's end): the outcome the
+# intermediary works for is not the same as a drop-out.
+LEFT_LABELS = {
+    PlacementEndReason.ORDINARY_JOB: _l("Left for an ordinary job"),
+    PlacementEndReason.MORE_HOURS: _l("Left for more hours"),
+    PlacementEndReason.STOPPED: _l("Dropped out"),
 }
 
 

@@ -13,6 +13,7 @@ from core.errors import Invalid, NotFound
 from core.models import (
     JobOrder,
     Placement,
+    PlacementStatus,
     Role,
     User,
     WorkArea,
@@ -161,6 +162,20 @@ def listing(session: Session, number: int = 1) -> Page:
         .order_by(Worker.first_name, Worker.last_name, Worker.id)
     )
     return paginate(session, stmt, number)
+
+
+def departures(session: Session, workers: list[Worker]) -> dict[int, str]:
+    """Why each of these workers left, by their latest ended placement's reason (a
+    PlacementEndReason value; missing when none ended): one query for a page of them."""
+    ids = [worker.id for worker in workers if worker.status == WorkerStatus.LEFT]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Placement.worker_id, Placement.end_reason)
+        .where(Placement.worker_id.in_(ids), Placement.status == PlacementStatus.ENDED)
+        .order_by(Placement.worker_id, Placement.end_date, Placement.id)
+    )
+    return {worker_id: reason for worker_id, reason in rows if reason}
 
 
 def consultants(session: Session) -> list[User]:

@@ -139,3 +139,24 @@ def test_a_worker_sees_only_their_own_jobs(client, db, as_role):
     assert f"/placements/{mine.id}" in listing and f"/placements/{theirs.id}" not in listing
     assert client.get(f"/placements/{mine.id}").status_code == 200
     assert client.get(f"/placements/{theirs.id}").status_code == 404
+
+
+def test_the_list_tells_a_move_to_an_ordinary_job_from_a_drop_out(client, db, as_role):
+    """Both left, for different reasons: the list says which (issue 23)."""
+    from datetime import date
+
+    as_role(m.Role.CONSULTANT)
+    for name, reason in (("Jobbet", "ordinary_job"), ("Droppet", "stopped")):
+        worker = factories.WorkerFactory(first_name=name, status=m.WorkerStatus.LEFT)
+        factories.PlacementFactory(
+            worker=worker,
+            status=m.PlacementStatus.ENDED,
+            end_date=date(2026, 10, 30),
+            end_reason=reason,
+        )
+    db.commit()
+    rows = client.get("/workers").text.split("<tr>")
+    [moved] = [row for row in rows if "Jobbet Jensen" in row]
+    [dropped] = [row for row in rows if "Droppet Jensen" in row]
+    assert "Gået i ordinært job" in moved and "Droppet ud" in dropped
+    assert "Stoppet" not in moved + dropped
