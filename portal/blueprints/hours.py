@@ -145,6 +145,19 @@ def week():
     )
 
 
+def home_shifts(session, user) -> dict:
+    """For the worker's home page: this week's planned shifts whose day has come and that are
+    not recorded, each with its one-tap form (as on the week page)."""
+    today = _today()
+    monday = hours.week_start(today)
+    waiting = [p for p in planned.planned_shifts(session, user, monday, today) if not p.recorded]
+    return {
+        "confirmable": [_confirmable(p) for p in waiting if _may_confirm(p)],
+        "weekday_names": get_day_names("wide", locale=format_locale()),
+        "this_week": hours.week_label(monday),
+    }
+
+
 def _may_confirm(shift: planned.PlannedShift) -> bool:
     """The worker confirms a planned shift from its day on; the employer only sees it."""
     return current_user.role == Role.WORKER and shift.work_date <= _today()

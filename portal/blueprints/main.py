@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, sess
 from flask_login import current_user
 
 from core.db import get_session
+from core.models import Role
+from portal.blueprints import hours
 from portal.forms.main import LanguageForm
 from portal.forms.orders import DeclineForm
 from portal.security import is_safe_redirect
@@ -18,7 +20,10 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return render_template("main/landing.html")
-    data = dashboards.home(get_session(), current_user)
+    session = get_session()
+    data = dashboards.home(session, current_user)
+    if current_user.role == Role.WORKER:  # today's planned shift, confirmed in one tap here
+        data |= hours.home_shifts(session, current_user)
     # Employers answer proposals and workers offers right here (the reason field's label).
     return render_template(
         f"main/home_{current_user.role.value}.html",

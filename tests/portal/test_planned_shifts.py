@@ -219,6 +219,26 @@ def test_the_worker_sees_the_weeks_planned_shifts_with_one_tap_and_adjust(job, c
     assert 'href="/calendar"' in page
 
 
+def test_the_worker_confirms_todays_planned_shift_from_home(job, client, db):
+    """The home tile counts the planned shifts waiting (it said 0), and today's is confirmed
+    right there in one tap (issue 23)."""
+    worker_user, _employer, _consultant, placement = job
+    login(client, worker_user)
+    english(client)
+    home = client.get("/").text
+    assert "Did you work your planned shifts?" in home
+    assert [f[1]["work_date"] for f in planned_forms(home)] == ["2026-11-16", "2026-11-18"]
+    tile = home.split("Shifts waiting for your confirmation")[1].split("</li>")[0]
+    assert '<p class="figure">2</p>' in tile
+    assert f'href="/hours/week?week={WEEK}"' in home and 'href="/hours/mine"' in home
+    action, fields = form_for(home, TODAY)
+    assert client.post(action, data=fields).status_code == 302
+    [entry] = entries(db)
+    assert (entry.placement_id, entry.work_date) == (placement.id, TODAY)
+    after = client.get("/").text
+    assert [f[1]["work_date"] for f in planned_forms(after)] == ["2026-11-16"]
+
+
 def test_one_tap_records_the_shift_exactly_as_planned(job, client, db):
     worker_user, _employer, _consultant, placement = job
     login(client, worker_user)
