@@ -11,6 +11,7 @@ this clock with time-machine, and the whole portal moves with it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -29,3 +30,20 @@ def today() -> date:
 def local_date(moment: datetime) -> date:
     """The Copenhagen date of an aware moment."""
     return moment.astimezone(COPENHAGEN).date()
+
+
+def days_off(year: int) -> dict[date, str]:
+    """Denmark's public holidays (helligdage) of a year, with Christmas Eve and New Year's Eve,
+    by their Danish names: the days a weekly pattern of shifts leaves out unless it says not
+    to (python-holidays keeps the rules, Easter's included)."""
+    return _days_off(year)
+
+
+@lru_cache(maxsize=32)
+def _days_off(year: int) -> dict[date, str]:
+    import holidays
+
+    found = dict(holidays.country_holidays("DK", years=year, language="da"))
+    extra = holidays.country_holidays("DK", years=year, categories=("optional",), language="da")
+    found.update({day: name for day, name in extra.items() if day.month == 12})
+    return found

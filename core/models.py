@@ -445,6 +445,8 @@ class Placement(Base):
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     end_reason: Mapped[str] = mapped_column(String(200), default="")  # a PlacementEndReason
     end_note: Mapped[str] = mapped_column(Text, default="")
+    # The weekly pattern plans public holidays too (by default they are left out).
+    planned_on_holidays: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=dates.now)
 
     job_order: Mapped[JobOrder] = relationship()
@@ -859,6 +861,9 @@ class PlannedSlot(Base):
     start_time: Mapped[time]
     end_time: Mapped[time]  # earlier than start_time when the shift runs past midnight
     break_minutes: Mapped[int] = mapped_column(default=0)
+    # The Monday of the week the pattern was saved: no shift is planned before it (a calendar
+    # never shows a week gone by as planned when it was not).
+    planned_from: Mapped[date]
 
     __table_args__ = (
         UniqueConstraint("placement_id", "weekday", "start_time", name="uq_planned_slots_time"),

@@ -29,6 +29,7 @@ from core.models import (
     WorkerStatus,
 )
 from portal.auth import hash_password
+from portal.services.hours.rules import week_start
 
 PASSWORD = "demo-password"  # noqa: S105 (the documented demo login)
 
@@ -343,7 +344,11 @@ def _pattern(placement: Placement, weekdays: tuple[int, ...], shift) -> int:
     start_time, end_time, break_minutes = shift
     placement.planned_slots.extend(
         PlannedSlot(
-            weekday=day, start_time=start_time, end_time=end_time, break_minutes=break_minutes
+            weekday=day,
+            start_time=start_time,
+            end_time=end_time,
+            break_minutes=break_minutes,
+            planned_from=week_start(placement.start_date),  # planned from the job's start
         )
         for day in weekdays
     )

@@ -156,13 +156,14 @@ def _event(shift: planned.PlannedShift, user: User, stamp: str) -> list[str]:
 def ics_calendar(user: User, shifts: list[planned.PlannedShift], now: datetime) -> str:
     """The calendar of planned shifts, CRLF line ends, every line folded."""
     stamp = _utc(now)
+    name = _("Småjob: planned shifts")  # not inside the f-string: extraction would miss it
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Smajob//Planned shifts//DA",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{ics_text(_('Småjob: planned shifts'))}",
+        f"X-WR-CALNAME:{ics_text(name)}",
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
     ]

@@ -63,7 +63,7 @@ def _may_plan(placement: Placement) -> bool:
 def _page(placement: Placement, **forms) -> str:
     today = dates.today()
     pattern_form = PatternForm(formdata=None)
-    pattern_form.show(placement.planned_slots)
+    pattern_form.show(placement.planned_slots, placement.planned_on_holidays)
     defaults = {
         "note_form": NoteForm(formdata=None, note_date=today),
         "hours_form": HoursForm(
@@ -182,6 +182,8 @@ def pattern(placement_id: int):
         placement_id,
         form,
         "pattern_form",
-        lambda s, p: planned.set_pattern(s, current_user, p, form.slots()),
+        lambda s, p: planned.set_pattern(
+            s, current_user, p, form.slots(), on_holidays=form.on_holidays.data
+        ),
         _("The planned shifts are saved."),
     )

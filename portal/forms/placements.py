@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FormField,
     IntegerField,
@@ -121,6 +122,7 @@ class PatternForm(Form):
     friday = FormField(DayFields)
     saturday = FormField(DayFields)
     sunday = FormField(DayFields)
+    on_holidays = BooleanField(_l("Also on public holidays (otherwise they are left out)"))
 
     @property
     def days(self) -> list[FormField]:
@@ -134,8 +136,9 @@ class PatternForm(Form):
             self.sunday,
         ]
 
-    def show(self, slots: list[PlannedSlot]) -> None:
+    def show(self, slots: list[PlannedSlot], on_holidays: bool = False) -> None:
         """Fill the rows from the stored pattern (the first shift of each day)."""
+        self.on_holidays.data = on_holidays
         for slot in reversed(slots):
             day = self.days[slot.weekday].form
             day.start_time.data, day.end_time.data = slot.start_time, slot.end_time

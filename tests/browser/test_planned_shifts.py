@@ -34,9 +34,14 @@ def seed_planned_job(database: str, worker_email: str) -> int:
                 placement = factories.placement_between(
                     worker.user, employer, start_date=dates.today() - timedelta(days=30)
                 )
+                placement.planned_on_holidays = True  # every day, whatever today is
                 placement.planned_slots.extend(
                     m.PlannedSlot(
-                        weekday=day, start_time=time(8), end_time=time(12), break_minutes=30
+                        weekday=day,
+                        start_time=time(8),
+                        end_time=time(12),
+                        break_minutes=30,
+                        planned_from=placement.start_date,
                     )
                     for day in range(7)
                 )

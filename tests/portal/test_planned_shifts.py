@@ -231,6 +231,8 @@ def test_the_worker_confirms_todays_planned_shift_from_home(job, client, db):
     tile = home.split("Shifts waiting for your confirmation")[1].split("</li>")[0]
     assert '<p class="figure">2</p>' in tile
     assert f'href="/hours/week?week={WEEK}"' in home and 'href="/hours/mine"' in home
+    # The calendar address is found from home and from the worker's own hours page.
+    assert 'href="/calendar"' in home and 'href="/calendar"' in client.get("/hours/mine").text
     action, fields = form_for(home, TODAY)
     assert client.post(action, data=fields).status_code == 302
     [entry] = entries(db)
@@ -466,18 +468,43 @@ def test_the_workers_calendar_lists_the_planned_shifts(job, app, client, db):
     body = response.get_data(as_text=True)
     assert body.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
     events = vevents(body)
-    # From two weeks back (the job started 2 November) to eight weeks ahead: Mon, Wed, Fri.
-    first, last = TODAY - timedelta(days=14), TODAY + timedelta(days=56)
+    # Mon, Wed, Fri from the week the pattern was saved (this one: the feed's two weeks back
+    # were never planned) to eight weeks ahead, public holidays left out (Friday 25 December,
+    # Friday 1 January): issue 23.
+    first, last = MONDAY, TODAY + timedelta(days=56)
     days = [
         first + timedelta(days=n)
         for n in range((last - first).days + 1)
         if (first + timedelta(days=n)).weekday() in (0, 2, 4)
     ]
+    days = [d for d in days if d not in (date(2026, 12, 25), date(2027, 1, 1))]
     assert [e["UID"] for e in events] == [f"planned-{placement.id}-{d:%Y%m%d}@smajob" for d in days]
+    assert "X-WR-CALNAME:Småjob: planlagte vagter" in body  # in the worker's language
     monday = next(e for e in events if e["UID"].endswith("20261116@smajob"))
     assert monday["DTSTART"] == "20261116T070000Z" and monday["DTEND"] == "20261116T110000Z"
     assert monday["SUMMARY"] == "Småjob: Frugt & Grønt ApS (Lager)"
     assert "30" in monday["DESCRIPTION"]
+
+
+def test_a_pattern_planned_on_holidays_keeps_them(job, db):
+    worker_user, _employer, consultant, placement = job
+    planned.set_pattern(db, consultant, placement, MON_WED_FRI, on_holidays=True)
+    db.commit()
+    shifts = planned.planned_shifts(db, worker_user, date(2026, 12, 21), date(2027, 1, 3))
+    assert [s.work_date for s in shifts] == [
+        date(2026, 12, 21),
+        date(2026, 12, 23),
+        date(2026, 12, 25),  # Christmas Day: the pattern says holidays too
+        date(2026, 12, 28),
+        date(2026, 12, 30),
+        date(2027, 1, 1),
+    ]
+    planned.set_pattern(db, consultant, placement, MON_WED_FRI)
+    db.commit()
+    shifts = planned.planned_shifts(db, worker_user, date(2026, 12, 21), date(2027, 1, 3))
+    assert date(2026, 12, 25) not in [s.work_date for s in shifts]
+    # And nothing in the weeks before the pattern was saved (18 November).
+    assert planned.planned_shifts(db, worker_user, date(2026, 11, 2), date(2026, 11, 15)) == []
 
 
 def test_the_employers_calendar_names_the_worker_and_never_another_organisation(job, client, db):
@@ -556,12 +583,14 @@ def racing_world(committed):
             worker_user, employer_user, start_date=yesterday - timedelta(days=30)
         )
         every_day = [planned.Slot(day, time(8), time(12), 30) for day in range(7)]
+        placement.planned_on_holidays = True  # every day, whatever today is
         placement.planned_slots.extend(
             m.PlannedSlot(
                 weekday=s.weekday,
                 start_time=s.start_time,
                 end_time=s.end_time,
                 break_minutes=s.break_minutes,
+                planned_from=placement.start_date,
             )
             for s in every_day
         )

@@ -43,6 +43,7 @@ from portal.services.hours.rules import (
     hhmm,
     interval_of,
     party_of,
+    week_start,
 )
 
 WEEK_MINUTES = 7 * 24 * 60
@@ -136,8 +137,15 @@ def _may_set_pattern(by: User, placement: Placement) -> None:
         raise NotAllowed(_("Only the employer or a consultant plans the shifts."))
 
 
-def set_pattern(session: Session, by: User, placement: Placement, slots: list[Slot]) -> None:
-    """Replace the placement's weekly pattern (an empty list removes it)."""
+def set_pattern(
+    session: Session,
+    by: User,
+    placement: Placement,
+    slots: list[Slot],
+    on_holidays: bool = False,
+) -> None:
+    """Replace the placement's weekly pattern (an empty list removes it), planned from this
+    week on, on public holidays too only when `on_holidays`."""
     _may_set_pattern(by, placement)
     clean = validate_pattern(slots)
     # Two people saving the pattern at once: the second waits and replaces the first's.
@@ -147,18 +155,29 @@ def set_pattern(session: Session, by: User, placement: Placement, slots: list[Sl
     before = [_described(slot_of(row)) for row in placement.planned_slots]
     placement.planned_slots.clear()
     session.flush()  # the old rows go before new ones with the same day and start arrive
+    this_week = week_start(dates.today())
     placement.planned_slots.extend(
         PlannedSlot(
             weekday=s.weekday,
             start_time=s.start_time,
             end_time=s.end_time,
             break_minutes=s.break_minutes,
+            planned_from=this_week,
         )
         for s in clean
     )
+    placement.planned_on_holidays = on_holidays
     session.flush()
     after = [_described(s) for s in clean]
-    audit.record(session, by, "placement.pattern_set", placement, before=before, after=after)
+    audit.record(
+        session,
+        by,
+        "placement.pattern_set",
+        placement,
+        before=before,
+        after=after,
+        on_holidays=on_holidays,
+    )
 
 
 def _described(slot: Slot) -> str:
@@ -246,7 +265,10 @@ def derive(
         for row in placement.planned_slots:
             by_weekday[row.weekday].append(row)
         for day in _days(first, last):
-            rows = by_weekday.get(day.weekday(), [])
+            # Only from the week the pattern was saved, and a holiday only if it says so.
+            rows = [row for row in by_weekday.get(day.weekday(), []) if row.planned_from <= day]
+            if not placement.planned_on_holidays and day in dates.days_off(day.year):
+                rows = []
             found = recorded.get((placement.id, day), [])
             for position, row in enumerate(rows):
                 shift = PlannedShift(
