@@ -68,6 +68,24 @@ def test_demo_invoices_are_issued_once(app, db, ctx):
     assert b'mimeCode="application/pdf"' in xml
 
 
+def test_each_demo_employer_has_what_the_readme_says_to_try(app, db, ctx):
+    """employer@demo.dk "pays an invoice by card": it has an open one (issue 23); the
+    payments pages still have a paid and a part-paid invoice of the others to show."""
+    from core.db import database
+    from core.models import Invoice, InvoiceStatus, User
+    from invoices import payments
+
+    demo.load(db)
+    db.commit()
+    demo.invoice_history(database().sessionmaker)
+    db.expire_all()
+    lise = db.scalar(select(User).where(User.email == "employer@demo.dk"))
+    own = db.scalars(select(Invoice).where(Invoice.employer_id == lise.employer_id)).all()
+    assert own and any(payments.payable(i) for i in own)
+    statuses = {i.status for i in db.scalars(select(Invoice))}
+    assert {InvoiceStatus.PAID, InvoiceStatus.PARTLY_PAID} <= statuses
+
+
 def readme_logins() -> set[tuple[str, str]]:
     """(e-mail, role) of every row of the README's "Demo logins" table."""
     from tests.helpers import ROOT
